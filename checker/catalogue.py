@@ -1,0 +1,52 @@
+"""Catalogue entries: named, ready-to-run specs with the verdicts they promise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from checker.spec import Spec
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """A promised outcome: with these parameters, this verdict (and trace length).
+
+    `verdict` is "holds" or "violated"; a violation names its property and the
+    length of the shortest (BFS) counterexample. The test suite runs every one.
+    """
+
+    params: tuple[tuple[str, Any], ...]
+    verdict: str
+    property: str | None = None
+    length: int | None = None
+
+    def describe(self) -> str:
+        args = " ".join(
+            f"--{k} {v}" if k in ("nodes", "faults") else f"--param {k}={v}" for k, v in self.params
+        )
+        if self.verdict == "holds":
+            outcome = "holds"
+        else:
+            outcome = f"violates {self.property} ({self.length} steps)"
+        return f"{args}: {outcome}" if args else outcome
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One catalogue spec or buggy variant."""
+
+    name: str
+    spec: type[Spec]
+    family: str
+    summary: str
+    expectations: tuple[Expectation, ...] = ()
+    fixed: dict[str, Any] = field(default_factory=dict)
+
+
+def holds(**params: Any) -> Expectation:
+    return Expectation(tuple(params.items()), "holds")
+
+
+def violates(prop: str, length: int, **params: Any) -> Expectation:
+    return Expectation(tuple(params.items()), "violated", prop, length)

@@ -1,0 +1,297 @@
+"""The `check` command: click wiring only.
+
+    check list                          the catalogue
+    check SPEC [--nodes N] [--faults F] explore a spec (catalogue name, file.py, module:Class)
+    check show FILE.json                replay and re-render a saved counterexample
+
+Exit codes: 0 holds, 1 violated, 2 usage error, 3 incomplete, 4 the spec is broken.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from checker.engine import Verdict, check
+from checker.engine.result import Violation, ViolationKind
+from checker.loader import LoadError, SpecSource, build, catalogue, resolve
+from checker.model import SpecRuntimeError, compile_spec
+from checker.options import CheckOptions, Strategy
+from checker.report.counterexample import (
+    CounterexampleFileError,
+    read_counterexample,
+    write_counterexample,
+)
+from checker.report.run import RunInfo
+from checker.report.text import format_progress, format_result, format_trace
+from checker.spec import SpecDefinitionError
+from checker.syntax import SyntaxProblem, parse_value
+from checker.trace import ReplayError, confirm_violation, replay_labels
+
+EXIT_SPEC_BROKEN = 4
+_BUILTIN = ("list", "show")
+
+
+class _SpecGroup(click.Group):
+    """Subcommands `list` and `show`; any other name is a spec to check."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in _BUILTIN:
+            return super().get_command(ctx, cmd_name)
+        try:
+            source = resolve(cmd_name)
+        except LoadError as err:
+            raise click.UsageError(str(err), ctx) from None
+        return _spec_command(source)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        # let a spec name that looks like an option-less path through unchanged
+        cmd_name = args[0]
+        return cmd_name, self.get_command(ctx, cmd_name), args[1:]
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_commands(ctx, formatter)
+        with formatter.section("Specs"):
+            formatter.write_text(
+                "check SPEC [OPTIONS]: SPEC is a catalogue name (see `check list`), a file "
+                "my_spec.py[:Class], or module:Class. `check SPEC --help` lists its parameters."
+            )
+
+
+@click.group(cls=_SpecGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="checker")
+def main() -> None:
+    """Explicit-state model checker for distributed protocols written in Python.
+
+    Exit codes: 0 every property holds, 1 a property is violated, 2 usage error,
+    3 incomplete (a limit or an interrupt), 4 the spec itself is broken.
+    """
+
+
+@main.command("list")
+def list_command() -> None:
+    """List the catalogue: specs, variants, parameters and expected verdicts."""
+    entries = catalogue()
+    if not entries:
+        click.echo("The catalogue package `specs` is not installed.")
+        return
+    width = max(len(e.name) for e in entries)
+    family = None
+    for e in entries:
+        if e.family != family:
+            family = e.family
+            click.echo(f"\n{family}")
+        params = ", ".join(
+            f"{p.name}={p.default!r}" for p in e.spec.spec_info().params if p.name not in e.fixed
+        )
+        click.echo(f"  {e.name:<{width}}  {e.summary}")
+        click.echo(f"  {'':<{width}}  parameters: {params or 'none'}")
+        for x in e.expectations:
+            click.echo(f"  {'':<{width}}  expect {x.describe()}")
+
+
+@main.command("show")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def show_command(file: Path) -> None:
+    """Replay a saved counterexample against the current spec and print it."""
+    try:
+        saved = read_counterexample(file)
+        source = resolve(saved.spec_ref)
+        spec = build(source, dict(saved.params))
+        model = compile_spec(spec)
+    except (CounterexampleFileError, LoadError) as err:
+        raise click.UsageError(str(err)) from None
+    except SpecDefinitionError as err:
+        _fail(f"spec {source.name} is broken: {err}", EXIT_SPEC_BROKEN)
+    try:
+        trace, states = replay_labels(model, saved.labels, saved.initial)
+        still = confirm_violation(model, states, saved.kind, saved.property)
+    except (ReplayError, SpecRuntimeError) as err:
+        _fail(f"{file} no longer replays against the current spec: {err}", 1)
+    if still is None:
+        _fail(f"{file} replays, but its last state no longer violates {saved.property}", 1)
+    drift = [
+        k
+        for k, (step, fp) in enumerate(zip(trace.steps, saved.fingerprints))
+        if step.fingerprint != fp
+    ]
+    click.echo(f"{saved.spec_name}  " + " ".join(f"{k}={v!r}" for k, v in saved.params))
+    click.echo(f"Replayed {len(trace)} steps: {saved.kind} `{saved.property}` is still violated")
+    if still or saved.message:
+        click.echo(f"  {still or saved.message}")
+    if drift:
+        click.echo(
+            f"  note: states differ from the saved ones from step {drift[0]} on "
+            "(the spec's state layout changed); the path itself still replays"
+        )
+    for line in format_trace(trace):
+        click.echo(line)
+
+
+_COMMON_OPTIONS = [
+    click.Option(
+        ["--nodes", "-n"],
+        type=click.IntRange(min=0),
+        default=None,
+        help="Number of nodes/processes (the spec's `nodes` parameter).",
+    ),
+    click.Option(
+        ["--faults", "-f"],
+        type=click.IntRange(min=0),
+        default=None,
+        help="How many faults may happen (the spec's `faults` budget).",
+    ),
+    click.Option(
+        ["--param", "-p", "params"],
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Set any spec parameter, e.g. --param values=3 (repeatable).",
+    ),
+    click.Option(
+        ["--strategy"],
+        type=click.Choice([s.value for s in Strategy]),
+        default="bfs",
+        show_default=True,
+        help="bfs finds shortest counterexamples; dfs uses less memory for the queue.",
+    ),
+    click.Option(
+        ["--max-depth"],
+        type=click.IntRange(min=0),
+        default=None,
+        help="Explore paths of at most this many steps (incomplete if it cuts).",
+    ),
+    click.Option(
+        ["--max-states"],
+        type=click.IntRange(min=1),
+        default=None,
+        help="Stop after this many distinct states (incomplete if it cuts).",
+    ),
+    click.Option(
+        ["--time-limit"],
+        type=click.FloatRange(min=0, min_open=True),
+        default=None,
+        metavar="SECONDS",
+        help="Stop after this long (incomplete if it cuts).",
+    ),
+    click.Option(
+        ["--deadlock/--no-deadlock"],
+        default=True,
+        show_default=True,
+        help="Report states with no enabled step that are not declared terminal.",
+    ),
+    click.Option(
+        ["--out"],
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path("counterexamples"),
+        show_default=True,
+        help="Folder for counterexample files.",
+    ),
+    click.Option(
+        ["--progress-interval"],
+        type=click.FloatRange(min=0.1),
+        default=3.0,
+        show_default=True,
+        metavar="SECONDS",
+        help="Seconds between progress lines.",
+    ),
+]
+_RESERVED = {o.name for o in _COMMON_OPTIONS} | {"help"}
+
+
+def _spec_command(source: SpecSource) -> click.Command:
+    spec_params = [p for p in source.parameters() if p.name not in ("nodes", "faults")]
+    extra = [
+        click.Option(
+            [f"--{p.name.replace('_', '-')}", p.name],
+            default=None,
+            metavar="VALUE",
+            help=f"Spec parameter {p.name} (default {p.default!r}).",
+        )
+        for p in spec_params
+        if p.name not in _RESERVED
+    ]
+    lines = [source.summary or f"Check the spec {source.name}."]
+    described = ", ".join(_describe(p) for p in source.parameters()) or "none"
+    lines.append(f"\b\nParameters of {source.name}: {described}")
+
+    def run(**kwargs: Any) -> None:
+        _run_spec(source, kwargs, [p.name for p in spec_params if p.name not in _RESERVED])
+
+    return click.Command(
+        source.ref,
+        params=_COMMON_OPTIONS + extra,
+        callback=run,
+        help="\n\n".join(lines),
+        no_args_is_help=False,
+    )
+
+
+def _describe(p: inspect.Parameter) -> str:
+    return p.name if p.default is inspect.Parameter.empty else f"{p.name}={p.default!r}"
+
+
+def _run_spec(source: SpecSource, kw: dict[str, Any], generated: list[str]) -> None:
+    given: dict[str, Any] = {}
+    for key in ("nodes", "faults"):
+        if kw[key] is not None:
+            given[key] = kw[key]
+    try:
+        for item in kw["params"]:
+            key, sep, text = item.partition("=")
+            if not sep or not key.strip():
+                raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--param")
+            given[key.strip()] = parse_value(text)
+        for name in generated:
+            if kw[name] is not None:
+                given[name] = parse_value(kw[name])
+        spec = build(source, given)
+    except SyntaxProblem as err:
+        raise click.UsageError(str(err)) from None
+    except LoadError as err:
+        raise click.UsageError(str(err)) from None
+    try:
+        model = compile_spec(spec)
+    except SpecDefinitionError as err:
+        _fail(f"spec {source.name} is broken: {err}", EXIT_SPEC_BROKEN)
+    except SpecRuntimeError as err:
+        _fail(f"spec {source.name} is broken: {err}", EXIT_SPEC_BROKEN)
+    options = CheckOptions(
+        strategy=Strategy(kw["strategy"]),
+        max_depth=kw["max_depth"],
+        max_states=kw["max_states"],
+        time_limit=kw["time_limit"],
+        check_deadlock=kw["deadlock"],
+        progress_interval=kw["progress_interval"],
+    )
+    params = tuple(spec.describe_params().items())
+    run = RunInfo(source.name, source.ref, params, options)
+    click.echo(f"Checking {source.name}  {run.params_text()}  ({options.strategy.value})", err=True)
+    result = check(model, options, observer=lambda p: click.echo(format_progress(p), err=True))
+    lines = format_result(result, run)
+    text = "\n".join(lines)
+    click.echo(text)
+    if result.verdict is Verdict.VIOLATED and result.violation is not None:
+        _save(kw["out"], run, result.violation, text)
+    sys.exit(result.exit_code)
+
+
+def _save(out: Path, run: RunInfo, violation: Violation, text: str) -> None:
+    if violation.trace is None:
+        return
+    try:
+        paths = write_counterexample(out, run, violation, text)
+    except OSError as err:
+        click.echo(f"Could not write the counterexample to {out}: {err}", err=True)
+        return
+    click.echo("Counterexample written to " + ", ".join(str(p) for p in paths))
+    if violation.kind is not ViolationKind.REACHABLE:
+        click.echo(f"Replay it with: check show {paths[-1]}")
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(message, err=True)
+    sys.exit(code)

@@ -1,0 +1,110 @@
+"""What a search returns and the events it emits while running."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from checker.trace import Trace
+
+
+class Verdict(str, Enum):
+    """The outcome of a check; `exit_code` is the CLI's contract."""
+
+    HOLDS = "holds"
+    VIOLATED = "violated"
+    INCOMPLETE = "incomplete"
+    SPEC_ERROR = "spec error"
+
+    @property
+    def exit_code(self) -> int:
+        return {"holds": 0, "violated": 1, "incomplete": 3, "spec error": 4}[self.value]
+
+
+class ViolationKind(str, Enum):
+    INVARIANT = "invariant"
+    STEP_INVARIANT = "step invariant"
+    DEADLOCK = "deadlock"
+    REACHABLE = "reachable"
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A property that failed. `trace` ends in the offending state (or step)."""
+
+    property: str
+    kind: ViolationKind
+    message: str
+    trace: Trace | None
+
+
+@dataclass(frozen=True)
+class SpecError:
+    """The spec itself misbehaved: an exception, nondeterminism, an invalid state."""
+
+    where: str
+    message: str
+    trace: Trace | None
+    details: str = ""
+
+
+@dataclass(frozen=True)
+class ActionCoverage:
+    """How often one action (or fault) produced a successor."""
+
+    name: str
+    fired: int
+    is_fault: bool
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Counts of a search. `depth` follows TLC: the initial states are depth 1."""
+
+    distinct: int
+    generated: int
+    depth: int
+    elapsed: float
+    queue: int
+    coverage: tuple[ActionCoverage, ...]
+    witnessed: tuple[str, ...]
+
+    @property
+    def states_per_second(self) -> float:
+        return self.generated / self.elapsed if self.elapsed > 0 else float(self.generated)
+
+    @property
+    def collision_probability(self) -> float:
+        """TLC's optimistic estimate: distinct * (generated - distinct) / 2**64."""
+        return self.distinct * max(self.generated - self.distinct, 0) / 2.0**64
+
+
+@dataclass(frozen=True)
+class Result:
+    """The answer of `check`: a verdict plus what supports it."""
+
+    verdict: Verdict
+    stats: Stats
+    violation: Violation | None = None
+    error: SpecError | None = None
+    incomplete_reason: str | None = None
+    unknown_reachables: tuple[str, ...] = ()
+
+    @property
+    def exit_code(self) -> int:
+        return self.verdict.exit_code
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Emitted every `progress_interval` seconds while searching."""
+
+    elapsed: float
+    distinct: int
+    generated: int
+    queue: int
+    depth: int
+
+    @property
+    def states_per_second(self) -> float:
+        return self.generated / self.elapsed if self.elapsed > 0 else 0.0

@@ -1,0 +1,333 @@
+"""Compile a `Spec` instance into the `Model` the engine explores.
+
+The model owns everything the engine needs to know about a spec: its initial states,
+the deterministic enumeration of successors, fault budgets, and the predicates. The
+engine sees opaque states and integers; labels and user-facing states are rebuilt
+only when a trace is reported.
+
+Fault budgets: when a spec has fault actions with a positive budget, the model's
+state is the pair `(spec state, faults used per budget)`, so a budget is counted
+per path. With every budget at zero the fault actions are left out and the model's
+state is the spec's state.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import types
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from checker.spec import ActionDef, ActionLabel, Choice, PropertyDef, Spec, SpecDefinitionError
+from checker.state import find_unhashable, fingerprint
+
+
+class SpecRuntimeError(Exception):
+    """User code (an action, domain or predicate) raised, or returned something unusable."""
+
+    def __init__(self, where: str, message: str, cause: BaseException | None = None):
+        super().__init__(f"{where}: {message}")
+        self.where = where
+        self.message = message
+        self.cause = cause
+
+
+class Transition(NamedTuple):
+    """One enabled step: which action (index into `Model.actions`), with what parameters."""
+
+    action: int
+    params: tuple[tuple[str, Any], ...]
+    target: Any
+
+
+@dataclass(frozen=True)
+class PropertyFailure:
+    """A predicate that did not hold, with the explanation the spec gave (if any)."""
+
+    name: str
+    kind: str
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class _CompiledAction:
+    definition: ActionDef
+    domains: tuple[tuple[str, Callable[[Any], list[Any]]], ...]
+    budget_slot: int | None  # index into the used-faults tuple, for faults
+    limit: int
+
+
+class Model:
+    """The explored transition system of one spec instance. Build with `compile_spec`."""
+
+    def __init__(self, spec: Spec):
+        self.spec = spec
+        info = type(spec).spec_info()
+        self.info = info
+        if not info.actions:
+            raise SpecDefinitionError(
+                f"spec {type(spec).__name__} defines no actions; tag at least one method "
+                "with @action(...)"
+            )
+        if type(spec).init_states is Spec.init_states:
+            raise SpecDefinitionError(
+                f"spec {type(spec).__name__} has no init_states(); define one that yields "
+                "the initial state(s)"
+            )
+        self.budget_names: tuple[str, ...] = ()
+        self.actions: tuple[_CompiledAction, ...] = self._compile_actions(spec, info.actions)
+        self.invariants = info.invariants
+        self.step_invariants = info.step_invariants
+        self.reachables = info.reachables
+        self.terminals = info.terminals
+        self.constraints = info.constraints
+        self._initial = self._compute_initial()
+
+    # --- compilation -------------------------------------------------------------
+
+    def _compile_actions(self, spec: Spec, defs: tuple[ActionDef, ...]) -> tuple:
+        budgets: dict[str, int] = {}
+        for d in defs:
+            if d.is_fault and d.budget is not None and d.budget not in budgets:
+                limit = getattr(spec, d.budget, None)
+                if limit is None:
+                    raise SpecDefinitionError(
+                        f"fault `{d.name}` is counted against budget `{d.budget}`, but spec "
+                        f"{type(spec).__name__} has no attribute `{d.budget}`; add a "
+                        f"`{d.budget}` parameter to __init__ and store it on self"
+                    )
+                if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
+                    raise SpecDefinitionError(
+                        f"fault budget `{d.budget}` must be a whole number >= 0, got {limit!r}"
+                    )
+                budgets[d.budget] = limit
+        active = [name for name, limit in budgets.items() if limit > 0]
+        self.budget_names = tuple(active)
+        compiled = []
+        for d in defs:
+            slot = None
+            limit = 0
+            if d.is_fault:
+                if d.budget not in active:
+                    continue  # budget 0: this fault can never fire
+                slot = active.index(d.budget)
+                limit = budgets[d.budget]
+            domains = tuple((name, _domain_reader(d.name, name, dom)) for name, dom in d.domains)
+            compiled.append(_CompiledAction(d, domains, slot, limit))
+        if not compiled:
+            raise SpecDefinitionError(
+                f"spec {type(spec).__name__} has only fault actions; add an @action"
+            )
+        return tuple(compiled)
+
+    def _compute_initial(self) -> list[Any]:
+        try:
+            states = list(self.spec.init_states())
+        except Exception as exc:
+            raise SpecRuntimeError("init_states()", f"raised {exc!r}", exc) from exc
+        if not states:
+            raise SpecDefinitionError(
+                f"spec {type(self.spec).__name__}.init_states() produced no state"
+            )
+        for s in states:
+            bad = find_unhashable(s)
+            if bad:
+                raise SpecDefinitionError(f"initial state is not a valid state: {bad}")
+        if self.budget_names:
+            zero = (0,) * len(self.budget_names)
+            return [(s, zero) for s in states]
+        return states
+
+    # --- what the engine calls ----------------------------------------------------
+
+    def initial(self) -> list[Any]:
+        return self._initial
+
+    def user_state(self, st: Any) -> Any:
+        """The spec's view of a model state (without the fault counters)."""
+        return st[0] if self.budget_names else st
+
+    def faults_used(self, st: Any) -> dict[str, int]:
+        return dict(zip(self.budget_names, st[1])) if self.budget_names else {}
+
+    fingerprint = staticmethod(fingerprint)
+
+    def successors(self, st: Any) -> Iterator[Transition]:
+        """Every enabled step from `st`, in a deterministic order."""
+        spec = self.spec
+        budgeted = bool(self.budget_names)
+        s, used = (st[0], st[1]) if budgeted else (st, None)
+        for index, act in enumerate(self.actions):
+            if act.budget_slot is not None and used[act.budget_slot] >= act.limit:
+                continue
+            method = act.definition.method
+            if act.domains:
+                names = [n for n, _ in act.domains]
+                values = [read(spec, s) for _, read in act.domains]
+                combos: Iterable[tuple] = itertools.product(*values)
+            else:
+                names = []
+                combos = ((),)
+            for combo in combos:
+                params = tuple(zip(names, combo))
+                try:
+                    out = method(spec, s, **dict(params))
+                except Exception as exc:
+                    label = ActionLabel(act.definition.name, params, act.definition.is_fault)
+                    raise SpecRuntimeError(f"action {label}", f"raised {exc!r}", exc) from exc
+                if out is None:
+                    continue
+                if isinstance(out, (types.GeneratorType, list)):
+                    for item in self._expand(act, params, out):
+                        yield Transition(index, item[0], self._wrap(item[1], used, act))
+                else:
+                    yield Transition(index, params, self._wrap(out, used, act))
+
+    def _expand(self, act: _CompiledAction, params: tuple, out: Iterable[Any]) -> Iterator:
+        try:
+            for item in out:
+                if item is None:
+                    continue
+                if isinstance(item, Choice):
+                    yield params + item.params, item.state
+                else:
+                    yield params, item
+        except Exception as exc:
+            label = ActionLabel(act.definition.name, params, act.definition.is_fault)
+            raise SpecRuntimeError(f"action {label}", f"raised {exc!r}", exc) from exc
+
+    def _wrap(self, s: Any, used: tuple | None, act: _CompiledAction) -> Any:
+        if used is None:
+            return s
+        slot = act.budget_slot
+        if slot is not None:
+            used = used[:slot] + (used[slot] + 1,) + used[slot + 1 :]
+        return (s, used)
+
+    def label(self, tr: Transition) -> ActionLabel:
+        d = self.actions[tr.action].definition
+        return ActionLabel(d.name, tr.params, d.is_fault)
+
+    def is_fault(self, action: int) -> bool:
+        return self.actions[action].definition.is_fault
+
+    def action_names(self) -> list[str]:
+        return [a.definition.name for a in self.actions]
+
+    def check_invariants(self, st: Any, only: str | None = None) -> PropertyFailure | None:
+        """The first invariant (or just `only`) that fails in `st`, or None."""
+        s = self.user_state(st)
+        for p in self.invariants:
+            if only is not None and p.name != only:
+                continue
+            failure = _evaluate(self.spec, p, (s,))
+            if failure:
+                return failure
+        return None
+
+    def check_step(
+        self, before: Any, after: Any, only: str | None = None
+    ) -> PropertyFailure | None:
+        """The first step invariant (or just `only`) that fails from `before` to `after`."""
+        s, t = self.user_state(before), self.user_state(after)
+        for p in self.step_invariants:
+            if only is not None and p.name != only:
+                continue
+            failure = _evaluate(self.spec, p, (s, t))
+            if failure:
+                return failure
+        return None
+
+    def is_terminal(self, st: Any) -> bool:
+        s = self.user_state(st)
+        return any(_predicate(self.spec, p, s) for p in self.terminals)
+
+    def admits(self, st: Any) -> bool:
+        s = self.user_state(st)
+        return all(_predicate(self.spec, p, s) for p in self.constraints)
+
+    def witnessed(self, st: Any) -> list[int]:
+        """Indices of the @reachable properties that `st` satisfies."""
+        s = self.user_state(st)
+        return [i for i, p in enumerate(self.reachables) if _predicate(self.spec, p, s)]
+
+    def validate_state(self, st: Any, tr: Transition) -> None:
+        """Refuse a successor that cannot be a state (mutable or unsupported values)."""
+        try:
+            hash(st)
+            fingerprint(st)
+            return
+        except (TypeError, ValueError):
+            pass
+        bad = find_unhashable(self.user_state(st)) or "it cannot be fingerprinted"
+        raise SpecRuntimeError(f"action {self.label(tr)}", f"returned an invalid state: {bad}")
+
+
+def compile_spec(spec: Spec) -> Model:
+    """Validate `spec` and build its model; raises `SpecDefinitionError` with the fix."""
+    model = Model(spec)
+    first = model.user_state(model.initial()[0])
+    for act in model.actions:
+        for _, read in act.domains:
+            read(spec, first)  # a domain that is not iterable is refused here, at load
+    return model
+
+
+def _domain_reader(action: str, param: str, dom: Any) -> Callable[[Any, Any], list[Any]]:
+    """Turn a declared domain into `read(spec, state) -> list` with a deterministic order."""
+    where = f"domain of `{param}` in action `{action}`"
+    if callable(dom):
+        try:
+            arity = len(inspect.signature(dom).parameters)
+        except (TypeError, ValueError):
+            arity = 2
+        if arity not in (1, 2):
+            raise SpecDefinitionError(
+                f"{where} must take (self) or (self, state), not {arity} arguments"
+            )
+
+        def read(spec: Any, s: Any) -> list[Any]:
+            try:
+                values = dom(spec) if arity == 1 else dom(spec, s)
+            except Exception as exc:
+                raise SpecRuntimeError(where, f"raised {exc!r}", exc) from exc
+            return _ordered(where, values)
+
+        return read
+    fixed = _ordered(where, dom)
+    return lambda spec, s: fixed
+
+
+def _ordered(where: str, values: Any) -> list[Any]:
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise SpecDefinitionError(
+            f"{where} is not iterable (got {type(values).__name__} {values!r}); "
+            "give a range, tuple or set of values, e.g. range(self.nodes)"
+        )
+    if isinstance(values, (set, frozenset, dict)):
+        try:
+            return sorted(values)
+        except TypeError:
+            return sorted(values, key=repr)  # mixed types: still the same order every run
+    return list(values)
+
+
+def _evaluate(spec: Spec, p: PropertyDef, args: tuple) -> PropertyFailure | None:
+    try:
+        ok = p.method(spec, *args)
+    except AssertionError as exc:
+        return PropertyFailure(p.name, p.kind, str(exc))
+    except Exception as exc:
+        raise SpecRuntimeError(f"{p.kind} {p.name}", f"raised {exc!r}", exc) from exc
+    if ok is None:
+        raise SpecRuntimeError(f"{p.kind} {p.name}", "returned None; return True or False")
+    return None if ok else PropertyFailure(p.name, p.kind)
+
+
+def _predicate(spec: Spec, p: PropertyDef, s: Any) -> bool:
+    try:
+        return bool(p.method(spec, s))
+    except Exception as exc:
+        raise SpecRuntimeError(f"{p.kind} {p.name}", f"raised {exc!r}", exc) from exc

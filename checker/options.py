@@ -1,0 +1,38 @@
+"""The one frozen options object that configures a check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Strategy(str, Enum):
+    """Frontier discipline: BFS finds shortest counterexamples, DFS uses less queue."""
+
+    BFS = "bfs"
+    DFS = "dfs"
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """How to search. Every field has a default; a new behaviour is a new field.
+
+    `max_depth` counts steps from an initial state; `max_states` counts distinct
+    states; `time_limit` is in seconds. Hitting any of them makes the verdict
+    incomplete unless nothing was actually cut off.
+    """
+
+    strategy: Strategy = Strategy.BFS
+    max_depth: int | None = None
+    max_states: int | None = None
+    time_limit: float | None = None
+    check_deadlock: bool = True
+    progress_interval: float = 3.0
+
+    def __post_init__(self) -> None:
+        for name in ("max_depth", "max_states"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise ValueError(f"{name} must be >= 0, got {value}")
+        if self.time_limit is not None and self.time_limit <= 0:
+            raise ValueError(f"time_limit must be > 0 seconds, got {self.time_limit}")

@@ -1,0 +1,1 @@
+"""Reporters: turn results and traces into text, JSON and files. They never search."""

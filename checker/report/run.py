@@ -1,0 +1,53 @@
+"""What was run: the spec, its parameters and options, as reporters need them."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+from typing import Any
+
+from checker.options import CheckOptions, Strategy
+from checker.syntax import format_value
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """A check's identity: enough to name its files and to repeat it.
+
+    `spec_ref` is how the spec is found again: a catalogue name, `path.py:Class` or
+    `module:Class`.
+    """
+
+    spec_name: str
+    spec_ref: str
+    params: tuple[tuple[str, Any], ...]
+    options: CheckOptions = CheckOptions()
+
+    def params_text(self) -> str:
+        return " ".join(f"{k}={format_value(v)}" for k, v in self.params)
+
+    def command(self) -> str:
+        """The shell command that repeats this run."""
+        words = ["check", self.spec_ref]
+        for key, value in self.params:
+            if key in ("nodes", "faults"):
+                words += [f"--{key}", format_value(value)]
+            else:
+                words += ["--param", f"{key}={format_value(value)}"]
+        opts = self.options
+        if opts.strategy is not Strategy.BFS:
+            words += ["--strategy", opts.strategy.value]
+        if opts.max_depth is not None:
+            words += ["--max-depth", str(opts.max_depth)]
+        if opts.max_states is not None:
+            words += ["--max-states", str(opts.max_states)]
+        if not opts.check_deadlock:
+            words.append("--no-deadlock")
+        return shlex.join(words)
+
+    def file_stem(self, property_name: str) -> str:
+        """A file name stem that reruns of the same configuration reuse."""
+        parts = [self.spec_name] + [f"{k}{format_value(v)}" for k, v in self.params]
+        parts.append(property_name)
+        return re.sub(r"[^A-Za-z0-9._-]+", "_", "-".join(parts)).strip("_")

@@ -1,0 +1,288 @@
+"""The spec API: a `Spec` base class and decorators that tag its methods.
+
+A spec is a transition system written as a class, in the spirit of TLA+'s
+Init/Next and Stateright's `Model`:
+
+    class Counter(Spec):
+        def __init__(self, limit: int = 3):
+            self.limit = limit
+        def init_states(self):
+            yield State(n=0)
+        @action()
+        def inc(self, s):
+            return s.set(n=s.n + 1) if s.n < self.limit else None
+        @invariant
+        def bounded(self, s):
+            return s.n <= self.limit
+
+Decorators only tag; the base class collects the tagged members once per class and
+refuses a malformed spec with a `SpecDefinitionError` that names the fix.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+Domain = Callable[..., Iterable[Any]] | Iterable[Any]
+
+_TAG = "__checker_role__"
+
+
+class SpecDefinitionError(Exception):
+    """A spec class or instance is malformed; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class ActionDef:
+    """An action or fault as declared: its method and parameter domains."""
+
+    name: str
+    method: Callable[..., Any]
+    domains: tuple[tuple[str, Domain], ...]
+    is_fault: bool = False
+    budget: str | None = None
+
+
+@dataclass(frozen=True)
+class PropertyDef:
+    """A predicate tagged on a spec: invariant, step invariant, reachable, etc."""
+
+    name: str
+    kind: str
+    method: Callable[..., Any]
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class ActionLabel:
+    """A step's label as a value: the action's name and its parameters.
+
+    Printed the same way everywhere: `read_X(p=1)`, and `crash(p=0)` for faults.
+    """
+
+    name: str
+    params: tuple[tuple[str, Any], ...] = ()
+    is_fault: bool = False
+
+    def __str__(self) -> str:
+        if not self.params:
+            return self.name
+        args = ", ".join(f"{k}={_show(v)}" for k, v in self.params)
+        return f"{self.name}({args})"
+
+
+def _show(value: Any) -> str:
+    from checker.syntax import format_value
+
+    return format_value(value)
+
+
+@dataclass(frozen=True)
+class SpecInfo:
+    """Everything the base class collected from a spec class, in declaration order."""
+
+    actions: tuple[ActionDef, ...]
+    invariants: tuple[PropertyDef, ...] = ()
+    step_invariants: tuple[PropertyDef, ...] = ()
+    reachables: tuple[PropertyDef, ...] = ()
+    terminals: tuple[PropertyDef, ...] = ()
+    constraints: tuple[PropertyDef, ...] = ()
+    params: tuple[inspect.Parameter, ...] = field(default=())
+
+
+def _tag(role: str, **extra: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def mark(fn: Callable[..., Any]) -> Callable[..., Any]:
+        if not callable(fn):
+            raise SpecDefinitionError(f"@{role} must decorate a method, not {fn!r}")
+        previous = getattr(fn, _TAG, None)
+        if previous is not None:
+            raise SpecDefinitionError(
+                f"`{fn.__name__}` is tagged both @{previous[0]} and @{role}; "
+                "a method plays one role: split it into two methods"
+            )
+        setattr(fn, _TAG, (role, extra))
+        return fn
+
+    return mark
+
+
+def action(**domains: Domain) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Tag a method as an action. Keyword arguments give each parameter's domain.
+
+    A domain is an iterable, or a function `(self)` or `(self, state)` returning one,
+    like `\\E p \\in Procs`: `@action(p=lambda self, s: range(self.nodes))`. The method
+    takes `(self, state, **params)` and returns the next state, None when disabled, or
+    an iterable of next states (or of `Choice` values to label each one).
+    """
+    return _tag("action", domains=domains)
+
+
+def fault(
+    budget: str = "faults", **domains: Domain
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Tag a method as a fault: an action counted against the budget named `budget`.
+
+    The budget is the spec attribute of that name (`--faults` sets `faults`). Each
+    fault step is labelled as one in traces and counted in the state.
+    """
+    return _tag("fault", domains=domains, budget=budget)
+
+
+def invariant(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Tag `(self, state) -> bool`, checked on every new state.
+
+    Returning False, or failing an `assert` (whose message explains the values that
+    broke it), is a violation.
+    """
+    return _tag("invariant")(fn)
+
+
+def step_invariant(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Tag `(self, before, after) -> bool`, checked on every transition."""
+    return _tag("step_invariant")(fn)
+
+
+def reachable(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Tag `(self, state) -> bool` that some reachable state must satisfy.
+
+    A complete search that finds no witness is a violation: it guards against
+    properties that pass only because the interesting states were never reached.
+    """
+    return _tag("reachable")(fn)
+
+
+def terminal(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Tag `(self, state) -> bool`: states where having no step is not a deadlock."""
+    return _tag("terminal")(fn)
+
+
+def constraint(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Tag `(self, state) -> bool`: states failing it are discarded (TLC's CONSTRAINT)."""
+    return _tag("constraint")(fn)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One of several next states an action yields, with its own label parameters."""
+
+    state: Any
+    params: tuple[tuple[str, Any], ...]
+
+    @staticmethod
+    def of(state: Any, **params: Any) -> Choice:
+        return Choice(state, tuple(params.items()))
+
+
+_ROLE_FIELD = {
+    "invariant": "invariants",
+    "step_invariant": "step_invariants",
+    "reachable": "reachables",
+    "terminal": "terminals",
+    "constraint": "constraints",
+}
+
+
+class Spec:
+    """Base class of every spec. Subclasses define `init_states` and tagged methods.
+
+    Parameters are the keyword arguments of `__init__` (`nodes`, `faults`, ...); the
+    CLI maps `--nodes`, `--faults` and `--param key=value` onto them.
+    """
+
+    _info: ClassVar[SpecInfo]
+    #: catalogue name; defaults to the class name in kebab-case
+    name: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not cls.__dict__.get("name"):
+            cls.name = re.sub(r"(?<!^)(?=[A-Z])", "-", cls.__name__).lower()
+        cls._info = _collect(cls)
+
+    def init_states(self) -> Iterable[Any]:
+        raise NotImplementedError
+
+    @classmethod
+    def spec_info(cls) -> SpecInfo:
+        return cls._info
+
+    def describe_params(self) -> dict[str, Any]:
+        """The parameter values this instance was built with, for labels and file names."""
+        return {p.name: getattr(self, p.name, p.default) for p in self._info.params}
+
+
+def _collect(cls: type[Spec]) -> SpecInfo:
+    actions: list[ActionDef] = []
+    props: dict[str, list[PropertyDef]] = {k: [] for k in _ROLE_FIELD.values()}
+    seen: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        for attr, member in vars(klass).items():
+            tag = getattr(member, _TAG, None)
+            if tag is None:
+                continue
+            role, extra = tag
+            if attr in seen:
+                if seen[attr] != role:
+                    raise SpecDefinitionError(
+                        f"{cls.__name__}.{attr} overrides a @{seen[attr]} with a @{role}; "
+                        "give the new method another name"
+                    )
+                _drop(actions, props, attr)
+            seen[attr] = role
+            if role in ("action", "fault"):
+                actions.append(
+                    ActionDef(
+                        name=attr,
+                        method=member,
+                        domains=tuple(extra["domains"].items()),
+                        is_fault=role == "fault",
+                        budget=extra.get("budget"),
+                    )
+                )
+                _check_signature(cls, attr, member, tuple(extra["domains"]))
+            else:
+                doc = inspect.getdoc(member) or ""
+                props[_ROLE_FIELD[role]].append(PropertyDef(attr, role, member, doc))
+    # an override without a tag removes the role
+    for attr in list(seen):
+        if getattr(getattr(cls, attr, None), _TAG, None) is None:
+            _drop(actions, props, attr)
+    params = tuple(
+        p
+        for p in inspect.signature(cls.__init__).parameters.values()
+        if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    )
+    return SpecInfo(
+        actions=tuple(actions),
+        params=params,
+        **{k: tuple(v) for k, v in props.items()},
+    )
+
+
+def _drop(actions: list[ActionDef], props: dict[str, list[PropertyDef]], attr: str) -> None:
+    actions[:] = [a for a in actions if a.name != attr]
+    for lst in props.values():
+        lst[:] = [p for p in lst if p.name != attr]
+
+
+def _check_signature(cls: type, attr: str, method: Callable[..., Any], names: tuple) -> None:
+    sig = inspect.signature(method)
+    positional = [p for p in sig.parameters.values() if p.name not in names]
+    accepted = {p.name for p in sig.parameters.values()}
+    has_kwargs = any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values())
+    unknown = [n for n in names if n not in accepted and not has_kwargs]
+    if unknown:
+        raise SpecDefinitionError(
+            f"{cls.__name__}.{attr} declares domains for {unknown} but takes no such "
+            f"parameter; add them to its signature: def {attr}(self, s, {', '.join(names)})"
+        )
+    if len(positional) < 2:
+        raise SpecDefinitionError(
+            f"{cls.__name__}.{attr} must take the state: def {attr}(self, s"
+            + "".join(f", {n}" for n in names)
+            + ")"
+        )

@@ -1,0 +1,187 @@
+"""States: immutable records, their canonical form and stable 64-bit fingerprints.
+
+A state is any immutable, hashable value built from builtins (None, bools, ints,
+floats, strings, bytes, tuples, frozensets), `State` records, frozen dataclasses and
+enums. Its fingerprint is `xxh3_64` of the canonical form serialised with `marshal`
+(version 2: no back-references, frozensets written in sorted order), so it is the
+same in every process and every run, whatever `PYTHONHASHSEED` is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import marshal
+from collections.abc import Iterator
+from typing import Any
+
+import xxhash
+
+_ATOMS = (type(None), bool, int, float, complex, str, bytes)
+_MARSHAL_VERSION = 2
+
+
+class State(tuple):
+    """An immutable record with named fields: `State(x=0, pcs=("start", "start"))`.
+
+    Fields read as attributes (`s.x`); `s.set(x=1)` returns a changed copy. Records
+    with the same field names share one generated class, so a record costs what a
+    tuple costs and compares like one.
+    """
+
+    __slots__ = ()
+    _fields: tuple[str, ...] = ()
+    _index: dict[str, int] = {}
+
+    def __new__(cls, **fields: Any) -> State:
+        if cls is State:
+            cls = _record_class(tuple(fields))
+        elif tuple(fields) != cls._fields:
+            missing = [f for f in cls._fields if f not in fields]
+            extra = [f for f in fields if f not in cls._index]
+            raise TypeError(f"State fields differ: missing {missing}, unknown {extra}")
+        return tuple.__new__(cls, fields.values())
+
+    def set(self, **changes: Any) -> State:
+        """Return a copy with the given fields replaced."""
+        values = list(self)
+        index = self._index
+        for name, value in changes.items():
+            try:
+                values[index[name]] = value
+            except KeyError:
+                raise AttributeError(
+                    f"State has no field {name!r}; its fields are {', '.join(self._fields)}"
+                ) from None
+        return tuple.__new__(type(self), values)
+
+    def items(self) -> Iterator[tuple[str, Any]]:
+        return zip(self._fields, self)
+
+    def asdict(self) -> dict[str, Any]:
+        return dict(zip(self._fields, self))
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}={v!r}" for k, v in zip(self._fields, self))
+        return f"State({inner})"
+
+    def __getnewargs_ex__(self) -> tuple[tuple, dict[str, Any]]:
+        return (), self.asdict()
+
+
+_RECORD_CLASSES: dict[tuple[str, ...], type[State]] = {}
+
+
+def _record_class(names: tuple[str, ...]) -> type[State]:
+    cls = _RECORD_CLASSES.get(names)
+    if cls is None:
+        for name in names:
+            if name.startswith("_") or name in State.__dict__ or name in dir(tuple):
+                raise TypeError(f"State field name {name!r} is reserved; pick another name")
+        namespace: dict[str, Any] = {
+            "__slots__": (),
+            "_fields": names,
+            "_index": {n: i for i, n in enumerate(names)},
+        }
+        for i, name in enumerate(names):
+            namespace[name] = property(_getter(i), doc=f"field {name}")
+        cls = type("State", (State,), namespace)
+        cls.__module__ = __name__
+        _RECORD_CLASSES[names] = cls
+    return cls
+
+
+def _getter(i: int):
+    def get(self: tuple) -> Any:
+        return tuple.__getitem__(self, i)
+
+    return get
+
+
+def canonical(value: Any) -> Any:
+    """The builtin-only form of a state value, the input of its fingerprint.
+
+    Records and frozen dataclasses become tuples of their fields (tagged with the
+    class name for dataclasses), enums become (class name, value). Raises
+    `TypeError` for mutable or unsupported values.
+    """
+    t = type(value)
+    if t in _ATOMS:
+        return value
+    if t is tuple or isinstance(value, State):
+        return tuple(canonical(v) for v in value)
+    if t is frozenset:
+        return frozenset(canonical(v) for v in value)
+    if isinstance(value, enum.Enum):
+        return (t.__name__, canonical(value.value))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        if not t.__dataclass_params__.frozen:  # type: ignore[attr-defined]
+            raise TypeError(f"dataclass {t.__name__} is not frozen (use @dataclass(frozen=True))")
+        fields = tuple(canonical(getattr(value, f.name)) for f in dataclasses.fields(value))
+        return (t.__name__,) + fields
+    if isinstance(value, tuple):  # other namedtuples
+        return tuple(canonical(v) for v in value)
+    raise TypeError(f"{t.__name__} values cannot be part of a state; {_HINTS.get(t, _HINT)}")
+
+
+_HINT = "use tuples, frozensets, State records, frozen dataclasses or enums"
+_HINTS = {
+    list: "use a tuple instead of a list",
+    dict: "use a tuple of (key, value) pairs or a State record instead of a dict",
+    set: "use a frozenset instead of a set",
+    bytearray: "use bytes instead of a bytearray",
+}
+
+
+def fingerprint(state: Any) -> int:
+    """The stable 64-bit fingerprint of a state."""
+    try:
+        if type(state) is not tuple and isinstance(state, State):
+            data = marshal.dumps(tuple(state), _MARSHAL_VERSION)
+        else:
+            data = marshal.dumps(state, _MARSHAL_VERSION)
+    except ValueError:
+        data = marshal.dumps(canonical(state), _MARSHAL_VERSION)
+    return xxhash.xxh3_64_intdigest(data)
+
+
+def find_unhashable(state: Any) -> str | None:
+    """Describe the first part of `state` that cannot be in a state, or None if all is well.
+
+    The answer names the field path (`decided[1]`) and says what to use instead.
+    """
+    return _find_bad(state, "state")
+
+
+def _find_bad(value: Any, path: str) -> str | None:
+    t = type(value)
+    if t in _ATOMS:
+        return None
+    if isinstance(value, State):
+        for name, v in value.items():
+            bad = _find_bad(v, name if path == "state" else f"{path}.{name}")
+            if bad:
+                return bad
+        return None
+    if isinstance(value, tuple):
+        for i, v in enumerate(value):
+            bad = _find_bad(v, f"{path}[{i}]")
+            if bad:
+                return bad
+        return None
+    if t is frozenset:
+        for v in value:
+            bad = _find_bad(v, f"{path}{{...}}")
+            if bad:
+                return bad
+        return None
+    try:
+        canonical(value)
+    except TypeError as err:
+        return f"{path} holds a {t.__name__}: {err}"
+    return None
+
+
+def with_item(t: tuple, i: int, value: Any) -> tuple:
+    """A copy of tuple `t` with position `i` set to `value`."""
+    return t[:i] + (value,) + t[i + 1 :]

@@ -1,0 +1,154 @@
+"""Counterexample paths: rebuilt by replaying the spec, never stored whole.
+
+The engine keeps, per state, only its parent's fingerprint and the index of the
+step that produced it. A trace is rebuilt by replaying those indices from the
+initial state and checking every fingerprint on the way; a mismatch means the spec
+is not deterministic, which is itself a bug in the spec.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from checker.model import Model, SpecRuntimeError
+from checker.spec import ActionLabel
+
+
+class ReplayError(Exception):
+    """A path could not be replayed: the spec changed, or it is not deterministic."""
+
+
+_NONDETERMINISM_HINT = (
+    "The spec is not deterministic: the same step from the same state gave a "
+    "different result. Usual causes: iterating over a set or dict whose order "
+    "varies between runs, randomness, time, or hidden mutable state (attributes of "
+    "self or globals changed by an action)."
+)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a trace: the label that led here (None for the initial state)."""
+
+    label: ActionLabel | None
+    state: Any
+    fingerprint: int
+
+
+@dataclass(frozen=True)
+class Trace:
+    """A path from an initial state; `steps[0]` is the initial state.
+
+    `initial` is that state's position among the spec's initial states.
+    """
+
+    steps: tuple[Step, ...]
+    initial: int = 0
+
+    def __len__(self) -> int:
+        """The number of actions taken (the initial state is not a step)."""
+        return len(self.steps) - 1
+
+    @property
+    def last(self) -> Step:
+        return self.steps[-1]
+
+    def extended(self, step: Step) -> Trace:
+        return Trace(self.steps + (step,), self.initial)
+
+
+def replay_indices(
+    model: Model, init_index: int, indices: Sequence[int], fingerprints: Sequence[int]
+) -> tuple[Trace, Any]:
+    """Rebuild a trace from step indices, checking each state's fingerprint.
+
+    `fingerprints[0]` belongs to the initial state; `fingerprints[k]` to the state
+    after step k. Returns the trace and the final model state. Raises `ReplayError`
+    when the spec does not reproduce the fingerprints.
+    """
+    initial = model.initial()
+    st = initial[init_index]
+    fp = model.fingerprint(st)
+    if fp != fingerprints[0]:
+        raise ReplayError(
+            f"initial state {init_index} changed between runs. {_NONDETERMINISM_HINT}"
+        )
+    steps = [Step(None, model.user_state(st), fp)]
+    for k, index in enumerate(indices, start=1):
+        successors = list(model.successors(st))
+        if index >= len(successors):
+            raise ReplayError(
+                f"step {k}: the state has {len(successors)} successors now, fewer than during "
+                f"the search. {_NONDETERMINISM_HINT}"
+            )
+        tr = successors[index]
+        st = tr.target
+        fp = model.fingerprint(st)
+        if fp != fingerprints[k]:
+            raise ReplayError(
+                f"step {k} ({model.label(tr)}) reached a different state than during the "
+                f"search. {_NONDETERMINISM_HINT}"
+            )
+        steps.append(Step(model.label(tr), model.user_state(st), fp))
+    return Trace(tuple(steps), init_index), st
+
+
+def replay_labels(
+    model: Model, labels: Sequence[tuple[str, tuple]], init_index: int = 0
+) -> tuple[Trace, list[Any]]:
+    """Replay a path given by labels (as saved in a counterexample file).
+
+    Returns the trace and the model states along it. Raises `ReplayError` naming
+    the first step whose action is not enabled, which means the spec has changed.
+    """
+    initial = model.initial()
+    if not 0 <= init_index < len(initial):
+        raise ReplayError(
+            f"the spec has {len(initial)} initial states; no initial state {init_index}"
+        )
+    st = initial[init_index]
+    states = [st]
+    steps = [Step(None, model.user_state(st), model.fingerprint(st))]
+    for k, (name, params) in enumerate(labels, start=1):
+        wanted = (name, tuple(params))
+        try:
+            successors = list(model.successors(st))
+        except SpecRuntimeError as err:
+            raise ReplayError(f"step {k}: {err}") from err
+        match = next(
+            (tr for tr in successors if (model.label(tr).name, model.label(tr).params) == wanted),
+            None,
+        )
+        if match is None:
+            enabled = ", ".join(sorted({str(model.label(tr)) for tr in successors})) or "none"
+            shown = ActionLabel(name, tuple(params))
+            raise ReplayError(
+                f"step {k}: {shown} is not enabled in the current spec (enabled: {enabled})"
+            )
+        st = match.target
+        states.append(st)
+        steps.append(Step(model.label(match), model.user_state(st), model.fingerprint(st)))
+    return Trace(tuple(steps), init_index), states
+
+
+def confirm_violation(model: Model, states: Sequence[Any], kind: str, name: str) -> str | None:
+    """Re-check a saved violation at the end of a replayed path.
+
+    Returns the explanation (possibly empty) when the property still fails there,
+    or None when the current spec no longer violates it.
+    """
+    final = states[-1]
+    if kind == "invariant":
+        failure = model.check_invariants(final, only=name)
+    elif kind == "step invariant":
+        if len(states) < 2:
+            return None
+        failure = model.check_step(states[-2], final, only=name)
+    elif kind == "deadlock":
+        stuck = all(model.is_fault(tr.action) for tr in model.successors(final))
+        return "" if stuck and not model.is_terminal(final) else None
+    else:
+        raise ReplayError(f"cannot re-check a violation of kind {kind!r}")
+    return None if failure is None else failure.message

@@ -1,0 +1,44 @@
+"""The protocol catalogue: every spec and known-buggy variant `check` can run by name."""
+
+from __future__ import annotations
+
+from checker.catalogue import Entry, holds, violates
+from specs.registers import CasRegister, LocklessRecheckRegister, LocklessRegister, LockRegister
+
+_REGISTER = "shared-memory consensus"
+
+CATALOGUE: tuple[Entry, ...] = (
+    Entry(
+        "lock-register",
+        LockRegister,
+        _REGISTER,
+        "lock; read X; write own value if empty; release and decide",
+        (holds(nodes=2), holds(nodes=3), violates("deadlock", 2, nodes=2, faults=1)),
+    ),
+    Entry(
+        "cas-register",
+        CasRegister,
+        _REGISTER,
+        "CAS(X, empty, v) then decide X; wait-free",
+        (holds(nodes=2), holds(nodes=3, faults=1)),
+    ),
+    Entry(
+        "lockless-register",
+        LocklessRegister,
+        _REGISTER,
+        "version numbers over plain reads and writes (buggy)",
+        (violates("agreement", 8, nodes=2), violates("agreement", 8, nodes=3)),
+    ),
+    Entry(
+        "lockless-register-recheck",
+        LocklessRecheckRegister,
+        _REGISTER,
+        "lock-less, re-reading V before writing X (still buggy)",
+        (violates("agreement", 10, nodes=2), violates("agreement", 10, nodes=3)),
+    ),
+)
+
+
+def find(name: str) -> Entry | None:
+    """The catalogue entry called `name`, or None."""
+    return next((e for e in CATALOGUE if e.name == name), None)
