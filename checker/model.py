@@ -244,6 +244,13 @@ class Model:
         s = self.user_state(st)
         return any(_predicate(self.spec, p, s) for p in self.terminals)
 
+    def explain_deadlock(self, st: Any) -> str:
+        try:
+            text = self.spec.explain_deadlock(self.user_state(st))
+        except Exception as exc:
+            raise SpecRuntimeError("explain_deadlock", f"raised {exc!r}", exc) from exc
+        return text or "no step is enabled and the state is not declared terminal"
+
     def admits(self, st: Any) -> bool:
         s = self.user_state(st)
         return all(_predicate(self.spec, p, s) for p in self.constraints)

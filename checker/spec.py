@@ -210,6 +210,10 @@ class Spec:
     def spec_info(cls) -> SpecInfo:
         return cls._info
 
+    def explain_deadlock(self, state: Any) -> str | None:
+        """Say, in the spec's own terms, why nothing can move in `state` (optional)."""
+        return None
+
     def describe_params(self) -> dict[str, Any]:
         """The parameter values this instance was built with, for labels and file names."""
         return {p.name: getattr(self, p.name, p.default) for p in self._info.params}

@@ -91,6 +91,16 @@ class RegisterConsensus(Spec):
         assert s.X is None or t.X == s.X, f"X changed from {s.X!r} to {t.X!r}"
         return True
 
+    def explain_deadlock(self, s: State) -> str:
+        waiting = [
+            p for p in range(self.nodes) if not s.crashed[p] and s.pc[p] not in (DONE, RETURNED)
+        ]
+        crashed = [p for p in range(self.nodes) if s.crashed[p]]
+        text = ", ".join(f"P{p} waits at {s.pc[p]!r}" for p in waiting) + " forever"
+        if crashed:
+            text += "; crashed: " + ", ".join(f"P{p}" for p in crashed)
+        return text
+
     @terminal
     def all_finished(self, s: State) -> bool:
         """Every process that has not crashed has decided or returned."""
@@ -130,6 +140,12 @@ class LockRegister(RegisterConsensus):
         if not self.at(s, p, "release"):
             return None
         return self.decide(s, p, s.seen[p], lock=None)
+
+    def explain_deadlock(self, s: State) -> str:
+        text = super().explain_deadlock(s)
+        if s.lock is not None and s.crashed[s.lock]:
+            text += f" (P{s.lock} crashed while holding the lock)"
+        return text
 
 
 class CasRegister(RegisterConsensus):

@@ -106,8 +106,6 @@ class _Search:
             if max_states is not None and len(visited) >= max_states:
                 return f"state limit of {max_states} distinct states reached"
             st, fp, steps = frontier.pop()
-            if steps > self.max_steps:
-                self.max_steps = steps
             try:
                 if max_depth is not None and steps >= max_depth:
                     if next(iter(self.model.successors(st)), None) is not None:
@@ -137,6 +135,8 @@ class _Search:
             nfp = fingerprint(nxt)
             if nfp not in visited:
                 model.validate_state(nxt, tr)
+                if steps >= self.max_steps:
+                    self.max_steps = steps + 1
                 self._admit(nxt, nfp, fp, index)
                 push((nxt, nfp, steps + 1))
             if check_step:
@@ -145,7 +145,7 @@ class _Search:
                     raise _Found(self._violation(failure, fp, extra=tr))
         self.generated += index + 1
         if not progress and self.options.check_deadlock and not model.is_terminal(st):
-            raise _Found(self._deadlock(fp))
+            raise _Found(self._deadlock(st, fp))
 
     def _admit(self, st: Any, fp: int, parent: int | None, index: int) -> bool:
         """Record a newly reached state and check it; False if already seen."""
@@ -232,13 +232,12 @@ class _Search:
         )
         return self._violated(failure.name, kind, failure.message, fp, extra)
 
-    def _deadlock(self, fp: int) -> Result:
-        return self._violated(
-            "deadlock",
-            ViolationKind.DEADLOCK,
-            "no step is enabled and the state is not declared terminal",
-            fp,
-        )
+    def _deadlock(self, st: Any, fp: int) -> Result:
+        try:
+            message = self.model.explain_deadlock(st)
+        except SpecRuntimeError as err:
+            return self._spec_error(err, fp)
+        return self._violated("deadlock", ViolationKind.DEADLOCK, message, fp)
 
     def _violated(
         self, name: str, kind: ViolationKind, message: str, fp: int, extra: Transition | None = None

@@ -51,7 +51,9 @@ def format_violation(violation: Violation) -> list[str]:
         lines.append(f"Counterexample ({n} step{'s' if n != 1 else ''}):")
         lines += format_trace(violation.trace)
         if violation.kind.value == "deadlock":
-            lines.append("  The last state has no enabled step (faults aside) and is not terminal.")
+            lines.append(
+                "  No step but faults is enabled in the last state, and it is not terminal."
+            )
     return lines
 
 
@@ -66,7 +68,7 @@ def format_error(error: SpecError) -> list[str]:
     return lines
 
 
-def format_stats(stats: Stats) -> list[str]:
+def format_stats(stats: Stats, complete: bool = True) -> list[str]:
     lines = [
         f"States: {stats.distinct:,} distinct, {stats.generated:,} generated, depth "
         f"{stats.depth}, {stats.elapsed:.2f} s ({stats.states_per_second:,.0f} states/s)"
@@ -108,7 +110,7 @@ def format_result(result: Result, run: RunInfo) -> list[str]:
         lines += format_violation(result.violation)
     elif result.error is not None:
         lines += format_error(result.error)
-    lines += format_stats(result.stats)
+    lines += format_stats(result.stats, complete=result.verdict is Verdict.HOLDS)
     return lines
 
 

@@ -1,0 +1,258 @@
+"""The `check` command through click's CliRunner: verdicts, exit codes, files, errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from checker.cli import main
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def write_spec(path: Path, body: str) -> Path:
+    path.write_text(textwrap.dedent(body))
+    return path
+
+
+COUNTER = """
+    from checker import Spec, State, action, invariant, terminal
+
+    class Counter(Spec):
+        '''Counts up to a limit.'''
+        def __init__(self, nodes: int = 2, limit: int = 3):
+            self.nodes = nodes
+            self.limit = limit
+        def init_states(self):
+            yield State(n=0)
+        @action()
+        def inc(self, s):
+            return s.set(n=s.n + 1) if s.n < self.limit else None
+        @terminal
+        def at_limit(self, s):
+            return s.n == self.limit
+        @invariant
+        def small(self, s):
+            return s.n <= 5
+"""
+
+
+def test_list_shows_every_entry_and_its_expectations():
+    result = run("list")
+    assert result.exit_code == 0
+    for name in ("lock-register", "cas-register", "lockless-register", "lockless-register-recheck"):
+        assert name in result.output
+    assert "violates agreement (8 steps)" in result.output
+    assert "--faults 1: violates deadlock (2 steps)" in result.output
+
+
+def test_holding_spec_exits_0_with_stats():
+    result = run("cas-register", "--nodes", "3", "--faults", "1")
+    assert result.exit_code == 0
+    assert "HOLDS" in result.output
+    assert "28 distinct" in result.output
+    assert "depth 4" in result.output
+    assert "collision probability" in result.output
+    assert not Path("counterexamples").exists()
+
+
+def test_violation_exits_1_and_writes_files_once_per_configuration():
+    result = run("lockless-register", "--nodes", "2")
+    assert result.exit_code == 1
+    assert "VIOLATED: invariant `agreement`" in result.output
+    assert "Counterexample (8 steps)" in result.output
+    files = sorted(p.name for p in Path("counterexamples").iterdir())
+    assert files == [
+        "lockless-register-nodes2-faults0-agreement.json",
+        "lockless-register-nodes2-faults0-agreement.txt",
+    ]
+    doc = json.loads(Path("counterexamples", files[0]).read_text())
+    assert doc["schema"] == "checker.counterexample" and doc["version"] == 1
+    assert doc["spec"] == {
+        "name": "lockless-register",
+        "ref": "lockless-register",
+        "params": {"nodes": "2", "faults": "0"},
+    }
+    assert doc["violation"]["property"] == "agreement"
+    assert doc["violation"]["length"] == 8
+    assert len(doc["steps"]) == 9 and doc["steps"][0]["label"] is None
+    assert doc["command"] == "check lockless-register --nodes 2 --faults 0"
+    text = Path("counterexamples", files[1]).read_text()
+    assert "8. write_X" in text
+    run("lockless-register", "--nodes", "2")
+    assert len(list(Path("counterexamples").iterdir())) == 2
+
+
+def test_out_option_redirects_files(tmp_path):
+    out = tmp_path / "elsewhere"
+    assert run("lockless-register", "--out", str(out)).exit_code == 1
+    assert len(list(out.glob("*.json"))) == 1
+
+
+def test_lock_register_crash_is_a_deadlock():
+    result = run("lock-register", "--nodes", "2", "--faults", "1")
+    assert result.exit_code == 1
+    assert "VIOLATED: deadlock" in result.output
+    assert "crash(p=0)  [fault]" in result.output
+    assert "P1 waits at 'acquire' forever" in result.output
+
+
+def test_show_replays_a_saved_counterexample():
+    run("lockless-register-recheck", "--nodes", "2")
+    saved = next(Path("counterexamples").glob("*.json"))
+    result = run("show", str(saved))
+    assert result.exit_code == 0
+    assert "Replayed 10 steps: invariant `agreement` is still violated" in result.output
+    assert "10. write_X" in result.output
+
+
+def test_show_refuses_a_trace_the_spec_no_longer_allows():
+    run("lockless-register", "--nodes", "2")
+    saved = next(Path("counterexamples").glob("*.json"))
+    doc = json.loads(saved.read_text())
+    doc["steps"][3]["label"] = "write_X(p=1)"
+    saved.write_text(json.dumps(doc))
+    result = run("show", str(saved))
+    assert result.exit_code == 1
+    assert "no longer replays" in result.output
+    assert "step 3: write_X(p=1) is not enabled" in result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("not json", "is not a JSON counterexample file"),
+        ('{"schema": "other"}', "is not a counterexample file"),
+        ('{"schema": "checker.counterexample", "version": 99}', "schema version 99"),
+        ('{"schema": "checker.counterexample", "version": 1}', "is damaged"),
+    ],
+)
+def test_show_rejects_bad_files_with_exit_2(content, message):
+    Path("bad.json").write_text(content)
+    result = run("show", "bad.json")
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_user_spec_file_and_generated_options(tmp_path):
+    write_spec(tmp_path / "counter.py", COUNTER)
+    result = run("counter.py", "--limit", "4")
+    assert result.exit_code == 0, result.output
+    assert "5 distinct" in result.output
+    result = run("counter.py:Counter", "--param", "limit=7")
+    assert result.exit_code == 1
+    assert "invariant `small`" in result.output
+    help_text = run("counter.py", "--help").output
+    assert "limit=3" in help_text and "--limit" in help_text
+
+
+def test_module_class_form():
+    result = run("specs.registers:CasRegister", "--nodes", "2")
+    assert result.exit_code == 0
+    assert "5 distinct" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nosuchspec"], "unknown spec 'nosuchspec'"),
+        (["missing.py"], "does not exist"),
+        (["cas-register", "--param", "colour=3"], "has no parameter 'colour'"),
+        (["cas-register", "--param", "nodes"], "is not KEY=VALUE"),
+        (["cas-register", "--param", "nodes=(1,"], "cannot read value"),
+        (["cas-register", "--param", "nodes=many"], "takes a whole number"),
+        (["cas-register", "--nodes", "-1"], "-1 is not in the range"),
+        (["cas-register", "--nodes", "0"], "nodes must be at least 1"),
+        (["cas-register", "--strategy", "sideways"], "Invalid value for '--strategy'"),
+    ],
+)
+def test_bad_input_is_a_usage_error(args, message):
+    result = run(*args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_limits_make_the_run_incomplete():
+    result = run("lockless-register-recheck", "--nodes", "3", "--faults", "1", "--max-states", "20")
+    assert result.exit_code == 3
+    assert "INCOMPLETE: state limit of 20 distinct states reached" in result.output
+    assert "HOLDS" not in result.output
+
+
+def test_broken_specs_exit_4(tmp_path):
+    write_spec(
+        tmp_path / "boom.py",
+        """
+        from checker import Spec, State, action
+
+        class Boom(Spec):
+            def init_states(self):
+                yield State(n=0)
+            @action()
+            def step(self, s):
+                if s.n == 2:
+                    raise RuntimeError("kaboom")
+                return s.set(n=s.n + 1)
+    """,
+    )
+    result = run("boom.py")
+    assert result.exit_code == 4
+    assert "SPEC ERROR in action step: raised RuntimeError('kaboom')" in result.output
+    assert "Reached in 2 steps" in result.output
+    write_spec(
+        tmp_path / "empty.py",
+        """
+        from checker import Spec, State, invariant
+
+        class Empty(Spec):
+            def init_states(self):
+                yield State(n=0)
+            @invariant
+            def ok(self, s):
+                return True
+    """,
+    )
+    result = run("empty.py:Empty")
+    assert result.exit_code == 4
+    assert "defines no actions" in result.output
+
+
+def test_interrupt_is_incomplete(tmp_path):
+    write_spec(
+        tmp_path / "stop.py",
+        """
+        from checker import Spec, State, action
+
+        class Stop(Spec):
+            def init_states(self):
+                yield State(n=0)
+            @action()
+            def step(self, s):
+                if s.n == 50:
+                    raise KeyboardInterrupt
+                return s.set(n=s.n + 1)
+    """,
+    )
+    result = run("stop.py")
+    assert result.exit_code == 3
+    assert "INCOMPLETE: interrupted" in result.output
+    assert "51 distinct" in result.output
+
+
+def test_python_dash_m_is_the_same_command():
+    proc = subprocess.run(
+        [sys.executable, "-m", "checker", "cas-register", "--nodes", "2"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0
+    assert "HOLDS" in proc.stdout and "5 distinct" in proc.stdout
