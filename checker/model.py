@@ -283,28 +283,41 @@ def compile_spec(spec: Spec) -> Model:
 
 
 def _domain_reader(action: str, param: str, dom: Any) -> Callable[[Any, Any], list[Any]]:
-    """Turn a declared domain into `read(spec, state) -> list` with a deterministic order."""
+    """Turn a declared domain into `read(spec, state) -> list` with a deterministic order.
+
+    A domain that does not look at the state (an iterable, or a function of `self`
+    only) is evaluated once per model, not once per state.
+    """
     where = f"domain of `{param}` in action `{action}`"
-    if callable(dom):
+    if not callable(dom):
+        fixed = _ordered(where, dom)
+        return lambda spec, s: fixed
+    try:
+        arity = len(inspect.signature(dom).parameters)
+    except (TypeError, ValueError):
+        arity = 2
+    if arity not in (1, 2):
+        raise SpecDefinitionError(
+            f"{where} must take (self) or (self, state), not {arity} arguments"
+        )
+
+    def call(spec: Any, s: Any) -> list[Any]:
         try:
-            arity = len(inspect.signature(dom).parameters)
-        except (TypeError, ValueError):
-            arity = 2
-        if arity not in (1, 2):
-            raise SpecDefinitionError(
-                f"{where} must take (self) or (self, state), not {arity} arguments"
-            )
+            values = dom(spec) if arity == 1 else dom(spec, s)
+        except Exception as exc:
+            raise SpecRuntimeError(where, f"raised {exc!r}", exc) from exc
+        return _ordered(where, values)
 
-        def read(spec: Any, s: Any) -> list[Any]:
-            try:
-                values = dom(spec) if arity == 1 else dom(spec, s)
-            except Exception as exc:
-                raise SpecRuntimeError(where, f"raised {exc!r}", exc) from exc
-            return _ordered(where, values)
+    if arity == 2:
+        return call
+    cache: list[list[Any]] = []  # readers are built per model, so one slot suffices
 
-        return read
-    fixed = _ordered(where, dom)
-    return lambda spec, s: fixed
+    def once(spec: Any, s: Any) -> list[Any]:
+        if not cache:
+            cache.append(call(spec, s))
+        return cache[0]
+
+    return once
 
 
 def _ordered(where: str, values: Any) -> list[Any]:

@@ -135,14 +135,21 @@ _HINTS = {
 
 def fingerprint(state: Any) -> int:
     """The stable 64-bit fingerprint of a state."""
+    dumps = marshal.dumps
+    t = type(state)
     try:
-        if type(state) is not tuple and isinstance(state, State):
-            data = marshal.dumps(tuple(state), _MARSHAL_VERSION)
-        else:
-            data = marshal.dumps(state, _MARSHAL_VERSION)
+        if t is tuple:
+            try:
+                return xxhash.xxh3_64_intdigest(dumps(state, _MARSHAL_VERSION))
+            except ValueError:
+                # e.g. (record, fault counters): flatten records one level down
+                flat = tuple(tuple(v) if isinstance(v, State) else v for v in state)
+                return xxhash.xxh3_64_intdigest(dumps(flat, _MARSHAL_VERSION))
+        if isinstance(state, State):
+            return xxhash.xxh3_64_intdigest(dumps(tuple(state), _MARSHAL_VERSION))
     except ValueError:
-        data = marshal.dumps(canonical(state), _MARSHAL_VERSION)
-    return xxhash.xxh3_64_intdigest(data)
+        pass
+    return xxhash.xxh3_64_intdigest(dumps(canonical(state), _MARSHAL_VERSION))
 
 
 def find_unhashable(state: Any) -> str | None:
