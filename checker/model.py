@@ -106,7 +106,10 @@ class Model:
         active = [name for name, limit in budgets.items() if limit > 0]
         self.budget_names = tuple(active)
         compiled = []
+        omitted = spec.omitted_actions()
         for d in defs:
+            if d.name in omitted:
+                continue
             slot = None
             limit = 0
             if d.is_fault:
@@ -152,7 +155,13 @@ class Model:
     def faults_used(self, st: Any) -> dict[str, int]:
         return dict(zip(self.budget_names, st[1])) if self.budget_names else {}
 
-    fingerprint = staticmethod(fingerprint)
+    def fingerprint(self, st: Any) -> int:
+        """The state's stable fingerprint; refuses values that cannot be in a state."""
+        try:
+            return fingerprint(st)
+        except (TypeError, ValueError):
+            bad = find_unhashable(self.user_state(st)) or "it cannot be fingerprinted"
+            raise SpecRuntimeError("a successor", f"is not a valid state: {bad}") from None
 
     def successors(self, st: Any) -> Iterator[Transition]:
         """Every enabled step from `st`, in a deterministic order."""

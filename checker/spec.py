@@ -210,6 +210,13 @@ class Spec:
     def spec_info(cls) -> SpecInfo:
         return cls._info
 
+    def omitted_actions(self) -> frozenset[str]:
+        """Names of actions that cannot fire in this configuration, left out of the model.
+
+        They then neither cost time nor show up as "never fired" in coverage.
+        """
+        return frozenset()
+
     def explain_deadlock(self, state: Any) -> str | None:
         """Say, in the spec's own terms, why nothing can move in `state` (optional)."""
         return None
@@ -255,16 +262,29 @@ def _collect(cls: type[Spec]) -> SpecInfo:
     for attr in list(seen):
         if getattr(getattr(cls, attr, None), _TAG, None) is None:
             _drop(actions, props, attr)
-    params = tuple(
-        p
-        for p in inspect.signature(cls.__init__).parameters.values()
-        if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-    )
     return SpecInfo(
         actions=tuple(actions),
-        params=params,
+        params=_init_params(cls),
         **{k: tuple(v) for k, v in props.items()},
     )
+
+
+def _init_params(cls: type) -> tuple[inspect.Parameter, ...]:
+    """The keyword parameters of `cls.__init__`; `**kwargs` passes on to the base's."""
+    params: dict[str, inspect.Parameter] = {}
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        passes_on = False
+        for p in inspect.signature(init).parameters.values():
+            if p.kind is p.VAR_KEYWORD:
+                passes_on = True
+            elif p.name != "self" and p.kind is not p.VAR_POSITIONAL:
+                params.setdefault(p.name, p)
+        if not passes_on:
+            break
+    return tuple(params.values())
 
 
 def _drop(actions: list[ActionDef], props: dict[str, list[PropertyDef]], attr: str) -> None:

@@ -3,8 +3,9 @@
 A state is any immutable, hashable value built from builtins (None, bools, ints,
 floats, strings, bytes, tuples, frozensets), `State` records, frozen dataclasses and
 enums. Its fingerprint is `xxh3_64` of the canonical form serialised with `marshal`
-(version 2: no back-references, frozensets written in sorted order), so it is the
-same in every process and every run, whatever `PYTHONHASHSEED` is.
+(version 2: no back-references; CPython 3.11+ writes frozensets in sorted order, and on
+3.10 the canonical form sorts them itself), so it is the same in every process and
+every run, whatever `PYTHONHASHSEED` is.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import marshal
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +21,8 @@ import xxhash
 
 _ATOMS = (type(None), bool, int, float, complex, str, bytes)
 _MARSHAL_VERSION = 2
+# marshal writes frozensets in a canonical (sorted) order only from CPython 3.11 on
+_SORTED_SETS = sys.version_info >= (3, 11)
 
 
 class State(tuple):
@@ -65,8 +69,12 @@ class State(tuple):
         inner = ", ".join(f"{k}={v!r}" for k, v in zip(self._fields, self))
         return f"State({inner})"
 
-    def __getnewargs_ex__(self) -> tuple[tuple, dict[str, Any]]:
-        return (), self.asdict()
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (self._fields, tuple(self)))
+
+
+def _rebuild(names: tuple[str, ...], values: tuple[Any, ...]) -> State:
+    return tuple.__new__(_record_class(names), values)
 
 
 _RECORD_CLASSES: dict[tuple[str, ...], type[State]] = {}
@@ -111,7 +119,10 @@ def canonical(value: Any) -> Any:
     if t is tuple or isinstance(value, State):
         return tuple(canonical(v) for v in value)
     if t is frozenset:
-        return frozenset(canonical(v) for v in value)
+        if _SORTED_SETS:
+            return frozenset(canonical(v) for v in value)
+        items = [canonical(v) for v in value]
+        return ("<frozenset>",) + tuple(sorted(items, key=lambda v: marshal.dumps(v, 2)))
     if isinstance(value, enum.Enum):
         return (t.__name__, canonical(value.value))
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -137,6 +148,8 @@ def fingerprint(state: Any) -> int:
     """The stable 64-bit fingerprint of a state."""
     dumps = marshal.dumps
     t = type(state)
+    if not _SORTED_SETS:
+        return xxhash.xxh3_64_intdigest(dumps(canonical(state), _MARSHAL_VERSION))
     try:
         if t is tuple:
             try:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from checker.catalogue import Entry, holds, violates
+from specs.paxos_lamport import PaxosLamport
 from specs.registers import CasRegister, LocklessRecheckRegister, LocklessRegister, LockRegister
 
 _REGISTER = "shared-memory consensus"
+_PAXOS = "Paxos"
 
 CATALOGUE: tuple[Entry, ...] = (
     Entry(
@@ -35,6 +37,11 @@ CATALOGUE: tuple[Entry, ...] = (
         _REGISTER,
         "lock-less, re-reading V before writing X (still buggy)",
         (violates("agreement", 10, nodes=2), violates("agreement", 10, nodes=3)),
+    ),
+    Entry(
+        "paxos-lamport", PaxosLamport, _PAXOS,
+        "Lamport's Paxos.tla transcribed; matches TLC's 3,921 states / depth 17",
+        (holds(nodes=3, values=2, ballots=2),),
     ),
 )
 

@@ -51,7 +51,15 @@ def check(
     Raises `SpecDefinitionError` if the spec is malformed; every other outcome,
     including exceptions raised by the spec's own code, is a `Result`.
     """
-    model = spec if isinstance(spec, Model) else compile_spec(spec)
+    start = time.monotonic()
+    try:
+        model = spec if isinstance(spec, Model) else compile_spec(spec)
+    except SpecRuntimeError as err:
+        stats = Stats(0, 0, 0, time.monotonic() - start, 0, (), ())
+        details = "".join(traceback.format_exception(err.cause)[-4:]) if err.cause else ""
+        return Result(
+            Verdict.SPEC_ERROR, stats, error=SpecError(err.where, err.message, None, details)
+        )
     return _Search(model, options or CheckOptions(), observer).run()
 
 
@@ -77,10 +85,19 @@ class _Search:
 
     def run(self) -> Result:
         try:
-            for index, st in enumerate(self.model.initial()):
+            model = self.model
+            for index, st in enumerate(model.initial()):
                 self.generated += 1
-                fp = self.model.fingerprint(st)
-                if self._admit(st, fp, None, index):
+                try:
+                    admitted = not model.constraints or model.admits(st)
+                except SpecRuntimeError as err:
+                    return Result(
+                        Verdict.SPEC_ERROR,
+                        self._stats(),
+                        error=SpecError(err.where, err.message, None),
+                    )
+                fp = model.fingerprint(st)
+                if admitted and self._admit(st, fp, None, index):
                     self.frontier.push((st, fp, 0))
             reason = self._explore()
         except _Found as found:
@@ -108,8 +125,7 @@ class _Search:
             st, fp, steps = frontier.pop()
             try:
                 if max_depth is not None and steps >= max_depth:
-                    if next(iter(self.model.successors(st)), None) is not None:
-                        self.cut_by_depth = True
+                    self._at_bound(st, fp)
                     continue
                 self._expand(st, fp, steps)
             except SpecRuntimeError as err:
@@ -132,7 +148,11 @@ class _Search:
             nxt = tr.target
             if constrained and not model.admits(nxt):
                 continue
-            nfp = fingerprint(nxt)
+            try:
+                nfp = fingerprint(nxt)
+            except SpecRuntimeError:
+                model.validate_state(nxt, tr)  # raises again, naming the action
+                raise
             if nfp not in visited:
                 model.validate_state(nxt, tr)
                 if steps >= self.max_steps:
@@ -144,6 +164,17 @@ class _Search:
                 if failure:
                     raise _Found(self._violation(failure, fp, extra=tr))
         self.generated += index + 1
+        if not progress and self.options.check_deadlock and not model.is_terminal(st):
+            raise _Found(self._deadlock(st, fp))
+
+    def _at_bound(self, st: Any, fp: int) -> None:
+        """A state at the depth bound: note whether the bound hides anything, and deadlocks."""
+        model = self.model
+        progress = False
+        for tr in model.successors(st):
+            progress = progress or self.progress_actions[tr.action]
+            if not self.cut_by_depth and model.fingerprint(tr.target) not in self.visited:
+                self.cut_by_depth = True
         if not progress and self.options.check_deadlock and not model.is_terminal(st):
             raise _Found(self._deadlock(st, fp))
 
