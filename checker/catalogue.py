@@ -20,15 +20,16 @@ class Expectation:
     verdict: str
     property: str | None = None
     length: int | None = None
+    slow: bool = False  # the test suite runs it only with -m slow
 
     def describe(self) -> str:
-        args = " ".join(
-            f"--{k} {v}" if k in ("nodes", "faults") else f"--param {k}={v}" for k, v in self.params
-        )
+        flags = ("nodes", "faults", "network", "drop", "duplicate", "partitions")
+        args = " ".join(f"--{k} {v}" if k in flags else f"--param {k}={v}" for k, v in self.params)
         if self.verdict == "holds":
             outcome = "holds"
         else:
-            outcome = f"violates {self.property} ({self.length} steps)"
+            steps = "step" if self.length == 1 else "steps"
+            outcome = f"violates {self.property} ({self.length} {steps})"
         return f"{args}: {outcome}" if args else outcome
 
 
@@ -44,9 +45,9 @@ class Entry:
     fixed: dict[str, Any] = field(default_factory=dict)
 
 
-def holds(**params: Any) -> Expectation:
-    return Expectation(tuple(params.items()), "holds")
+def holds(slow: bool = False, **params: Any) -> Expectation:
+    return Expectation(tuple(params.items()), "holds", slow=slow)
 
 
-def violates(prop: str, length: int, **params: Any) -> Expectation:
-    return Expectation(tuple(params.items()), "violated", prop, length)
+def violates(prop: str, length: int, slow: bool = False, **params: Any) -> Expectation:
+    return Expectation(tuple(params.items()), "violated", prop, length, slow)

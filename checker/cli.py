@@ -20,6 +20,7 @@ from checker.engine import Verdict, check
 from checker.engine.result import Violation, ViolationKind
 from checker.loader import LoadError, SpecSource, build, catalogue, resolve
 from checker.model import SpecRuntimeError, compile_spec
+from checker.network import NETWORKS
 from checker.options import CheckOptions, Strategy
 from checker.report.counterexample import (
     CounterexampleFileError,
@@ -146,6 +147,34 @@ _COMMON_OPTIONS = [
         help="How many faults may happen (the spec's `faults` budget).",
     ),
     click.Option(
+        ["--network"],
+        type=click.Choice(NETWORKS),
+        default=None,
+        help="Message semantics of a message-passing spec: set (TLA+ style: a message "
+        "stays, so it may be lost, duplicated or reordered), unordered, or fifo.",
+    ),
+    click.Option(
+        ["--drop"],
+        type=click.IntRange(min=0),
+        default=None,
+        metavar="K",
+        help="Up to K messages may be lost (unordered and fifo networks).",
+    ),
+    click.Option(
+        ["--duplicate"],
+        type=click.IntRange(min=0),
+        default=None,
+        metavar="K",
+        help="Up to K messages may be duplicated (unordered and fifo networks).",
+    ),
+    click.Option(
+        ["--partitions"],
+        type=click.IntRange(min=0),
+        default=None,
+        metavar="K",
+        help="Up to K times the network splits in two; each split may later heal.",
+    ),
+    click.Option(
         ["--param", "-p", "params"],
         multiple=True,
         metavar="KEY=VALUE",
@@ -200,10 +229,19 @@ _COMMON_OPTIONS = [
     ),
 ]
 _RESERVED = {o.name for o in _COMMON_OPTIONS} | {"help"}
+# options that set the spec parameter of the same name, and why a spec may lack it
+_FLAG_PARAMS = {
+    "nodes": "it has no `nodes` parameter",
+    "faults": "it has no fault model (no `faults` parameter)",
+    "network": "it is not a message-passing spec",
+    "drop": "it is not a message-passing spec",
+    "duplicate": "it is not a message-passing spec",
+    "partitions": "it is not a message-passing spec",
+}
 
 
 def _spec_command(source: SpecSource) -> click.Command:
-    spec_params = [p for p in source.parameters() if p.name not in ("nodes", "faults")]
+    spec_params = [p for p in source.parameters() if p.name not in _FLAG_PARAMS]
     extra = [
         click.Option(
             [f"--{p.name.replace('_', '-')}", p.name],
@@ -236,9 +274,13 @@ def _describe(p: inspect.Parameter) -> str:
 
 def _run_spec(source: SpecSource, kw: dict[str, Any], generated: list[str]) -> None:
     given: dict[str, Any] = {}
-    for key in ("nodes", "faults"):
-        if kw[key] is not None:
-            given[key] = kw[key]
+    takes = {p.name for p in source.cls.spec_info().params}
+    for key, why in _FLAG_PARAMS.items():
+        if kw[key] is None:
+            continue
+        if key not in takes:
+            raise click.UsageError(f"{source.name} does not take --{key}: {why}")
+        given[key] = kw[key]
     try:
         for item in kw["params"]:
             key, sep, text = item.partition("=")
@@ -268,7 +310,9 @@ def _run_spec(source: SpecSource, kw: dict[str, Any], generated: list[str]) -> N
         progress_interval=kw["progress_interval"],
     )
     params = tuple(spec.describe_params().items())
-    run = RunInfo(source.name, source.ref, params, options)
+    defaults = {p.name: p.default for p in source.cls.spec_info().params}
+    changed = tuple(k for k, v in params if k in given or defaults.get(k) != v)
+    run = RunInfo(source.name, source.ref, params, options, changed)
     click.echo(f"Checking {source.name}  {run.params_text()}  ({options.strategy.value})", err=True)
     result = check(model, options, observer=lambda p: click.echo(format_progress(p), err=True))
     lines = format_result(result, run)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from checker.spec import ActionDef, ActionLabel, Choice, PropertyDef, Spec, SpecDefinitionError
-from checker.state import find_unhashable, fingerprint
+from checker.state import Fingerprinter, find_unhashable
 
 
 class SpecRuntimeError(Exception):
@@ -76,6 +76,7 @@ class Model:
                 f"spec {type(spec).__name__} has no init_states(); define one that yields "
                 "the initial state(s)"
             )
+        self._fingerprint = Fingerprinter()
         self.budget_names: tuple[str, ...] = ()
         self.actions: tuple[_CompiledAction, ...] = self._compile_actions(spec, info.actions)
         self.invariants = info.invariants
@@ -158,7 +159,7 @@ class Model:
     def fingerprint(self, st: Any) -> int:
         """The state's stable fingerprint; refuses values that cannot be in a state."""
         try:
-            return fingerprint(st)
+            return self._fingerprint(st)
         except (TypeError, ValueError):
             bad = find_unhashable(self.user_state(st)) or "it cannot be fingerprinted"
             raise SpecRuntimeError("a successor", f"is not a valid state: {bad}") from None
@@ -272,13 +273,14 @@ class Model:
     def validate_state(self, st: Any, tr: Transition) -> None:
         """Refuse a successor that cannot be a state (mutable or unsupported values)."""
         try:
-            hash(st)
-            fingerprint(st)
-            return
-        except (TypeError, ValueError):
-            pass
+            hash(st)  # its fingerprint was taken already; mutable parts show up here
+        except TypeError:
+            raise self.invalid_state(st, tr) from None
+
+    def invalid_state(self, st: Any, tr: Transition) -> SpecRuntimeError:
+        """The error for a successor that cannot be a state, naming the action and field."""
         bad = find_unhashable(self.user_state(st)) or "it cannot be fingerprinted"
-        raise SpecRuntimeError(f"action {self.label(tr)}", f"returned an invalid state: {bad}")
+        return SpecRuntimeError(f"action {self.label(tr)}", f"returned an invalid state: {bad}")
 
 
 def compile_spec(spec: Spec) -> Model:

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from checker.catalogue import Entry, holds, violates
+from specs.echo import Echo
+from specs.paxos import (
+    Paxos,
+    PaxosAmnesia,
+    PaxosIgnoreVotes,
+    PaxosNoPromiseCheck,
+    PaxosSmallQuorums,
+)
 from specs.paxos_lamport import PaxosLamport
 from specs.registers import CasRegister, LocklessRecheckRegister, LocklessRegister, LockRegister
 
 _REGISTER = "shared-memory consensus"
 _PAXOS = "Paxos"
+_MESSAGES = "message passing"
 
 CATALOGUE: tuple[Entry, ...] = (
     Entry(
@@ -39,7 +48,58 @@ CATALOGUE: tuple[Entry, ...] = (
         (violates("agreement", 10, nodes=2), violates("agreement", 10, nodes=3)),
     ),
     Entry(
-        "paxos-lamport", PaxosLamport, _PAXOS,
+        "echo",
+        Echo,
+        _MESSAGES,
+        "one client pings every server and waits for each Pong: a fault-model witness",
+        (
+            holds(nodes=3),
+            holds(partitions=1),
+            violates("no_duplicate_pong", 3, network="set"),
+            violates("deadlock", 1, drop=1),
+            violates("no_duplicate_pong", 4, duplicate=1),
+            violates("deadlock", 1, faults=1),
+        ),
+    ),
+    Entry(
+        "paxos",
+        Paxos,
+        _PAXOS,
+        "single-decree Paxos: proposers, acceptors, learners; majority quorums",
+        (holds(nodes=3), holds(nodes=3, faults=1, slow=True)),
+    ),
+    Entry(
+        "paxos-small-quorums",
+        PaxosSmallQuorums,
+        _PAXOS,
+        "buggy: any one acceptor is a quorum (quorums need not intersect)",
+        (violates("agreement", 8, nodes=3),),
+    ),
+    Entry(
+        "paxos-no-promise-check",
+        PaxosNoPromiseCheck,
+        _PAXOS,
+        "buggy: an acceptor votes without checking its promise",
+        (violates("agreement", 14, nodes=3),),
+    ),
+    Entry(
+        "paxos-ignore-votes",
+        PaxosIgnoreVotes,
+        _PAXOS,
+        "buggy: a proposer ignores the votes reported in phase 1",
+        (violates("agreement", 14, nodes=3),),
+    ),
+    Entry(
+        "paxos-amnesia",
+        PaxosAmnesia,
+        _PAXOS,
+        "buggy: acceptors restart after a crash with nothing on disk",
+        (violates("agreement", 16, nodes=3, faults=1, slow=True),),
+    ),
+    Entry(
+        "paxos-lamport",
+        PaxosLamport,
+        _PAXOS,
         "Lamport's Paxos.tla transcribed; matches TLC's 3,921 states / depth 17",
         (holds(nodes=3, values=2, ballots=2),),
     ),

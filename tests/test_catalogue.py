@@ -7,7 +7,13 @@ import pytest
 from checker import check
 from specs import CATALOGUE
 
-CASES = [(entry, x) for entry in CATALOGUE for x in entry.expectations]
+CASES = [
+    pytest.param(
+        entry, x, marks=[pytest.mark.slow] if x.slow else [], id=f"{entry.name}:{x.describe()}"
+    )
+    for entry in CATALOGUE
+    for x in entry.expectations
+]
 
 
 def test_every_entry_promises_something():
@@ -15,9 +21,7 @@ def test_every_entry_promises_something():
     assert len({entry.name for entry in CATALOGUE}) == len(CATALOGUE)
 
 
-@pytest.mark.parametrize(
-    ("entry", "expectation"), CASES, ids=[f"{e.name}:{x.describe()}" for e, x in CASES]
-)
+@pytest.mark.parametrize(("entry", "expectation"), CASES)
 def test_expectation_holds(entry, expectation):
     spec = entry.spec(**{**entry.fixed, **dict(expectation.params)})
     result = check(spec)

@@ -71,8 +71,8 @@ def test_violation_exits_1_and_writes_files_once_per_configuration():
     assert "Counterexample (8 steps)" in result.output
     files = sorted(p.name for p in Path("counterexamples").iterdir())
     assert files == [
-        "lockless-register-nodes2-faults0-agreement.json",
-        "lockless-register-nodes2-faults0-agreement.txt",
+        "lockless-register-nodes2-agreement.json",
+        "lockless-register-nodes2-agreement.txt",
     ]
     doc = json.loads(Path("counterexamples", files[0]).read_text())
     assert doc["schema"] == "checker.counterexample" and doc["version"] == 1
@@ -84,7 +84,7 @@ def test_violation_exits_1_and_writes_files_once_per_configuration():
     assert doc["violation"]["property"] == "agreement"
     assert doc["violation"]["length"] == 8
     assert len(doc["steps"]) == 9 and doc["steps"][0]["label"] is None
-    assert doc["command"] == "check lockless-register --nodes 2 --faults 0"
+    assert doc["command"] == "check lockless-register --nodes 2"
     text = Path("counterexamples", files[1]).read_text()
     assert "8. write_X" in text
     run("lockless-register", "--nodes", "2")

@@ -150,9 +150,8 @@ class _Search:
                 continue
             try:
                 nfp = fingerprint(nxt)
-            except SpecRuntimeError:
-                model.validate_state(nxt, tr)  # raises again, naming the action
-                raise
+            except SpecRuntimeError as err:
+                raise model.invalid_state(nxt, tr) from err
             if nfp not in visited:
                 model.validate_state(nxt, tr)
                 if steps >= self.max_steps:

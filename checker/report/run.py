@@ -10,6 +10,8 @@ from typing import Any
 from checker.options import CheckOptions, Strategy
 from checker.syntax import format_value
 
+_FLAGS = ("nodes", "faults", "network", "drop", "duplicate", "partitions")
+
 
 @dataclass(frozen=True)
 class RunInfo:
@@ -23,6 +25,13 @@ class RunInfo:
     spec_ref: str
     params: tuple[tuple[str, Any], ...]
     options: CheckOptions = CheckOptions()
+    changed: tuple[str, ...] | None = None  # parameters given or off their default (None: all)
+
+    def _named(self) -> tuple[tuple[str, Any], ...]:
+        """The parameters that identify this configuration: given, or off their default."""
+        if self.changed is None:
+            return self.params
+        return tuple((k, v) for k, v in self.params if k in self.changed)
 
     def params_text(self) -> str:
         return " ".join(f"{k}={format_value(v)}" for k, v in self.params)
@@ -30,9 +39,9 @@ class RunInfo:
     def command(self) -> str:
         """The shell command that repeats this run."""
         words = ["check", self.spec_ref]
-        for key, value in self.params:
-            if key in ("nodes", "faults"):
-                words += [f"--{key}", format_value(value)]
+        for key, value in self._named():
+            if key in _FLAGS:
+                words += [f"--{key}", value if isinstance(value, str) else format_value(value)]
             else:
                 words += ["--param", f"{key}={format_value(value)}"]
         opts = self.options
@@ -47,7 +56,14 @@ class RunInfo:
         return shlex.join(words)
 
     def file_stem(self, property_name: str) -> str:
-        """A file name stem that reruns of the same configuration reuse."""
-        parts = [self.spec_name] + [f"{k}{format_value(v)}" for k, v in self.params]
+        """A file name stem that reruns of the same configuration reuse.
+
+        It names the parameters given or off their default, so one configuration
+        always gets one name however it was typed.
+        """
+        parts = [self.spec_name]
+        for k, v in self._named():
+            text = v if isinstance(v, str) else format_value(v)
+            parts.append(f"{k}{text}" if isinstance(v, int) else f"{k}-{text}")
         parts.append(property_name)
         return re.sub(r"[^A-Za-z0-9._-]+", "_", "-".join(parts)).strip("_")

@@ -12,12 +12,20 @@ from checker.trace import Trace
 _INDENT = "      "
 
 
+def _steps(n: int) -> str:
+    return f"{n} step" if n == 1 else f"{n} steps"
+
+
 def format_trace(trace: Trace) -> list[str]:
     """Numbered steps: the initial state in full, then each action and what it changed."""
     first = trace.steps[0].state
     lines = ["  0. initial state"]
     if isinstance(first, State):
-        lines += [f"{_INDENT}{k} = {show(v)}" for k, v in first.items()]
+        for k, v in first.items():
+            if type(v) is tuple and v and all(isinstance(x, State) for x in v):
+                lines += [f"{_INDENT}{k}[{i}] = {show(x)}" for i, x in enumerate(v)]
+            else:
+                lines.append(f"{_INDENT}{k} = {show(v)}")
     else:
         lines.append(f"{_INDENT}{show(first)}")
     for k, (prev, step) in enumerate(zip(trace.steps, trace.steps[1:]), start=1):
@@ -47,8 +55,7 @@ def format_violation(violation: Violation) -> list[str]:
     if violation.message:
         lines.append(f"  {violation.message}")
     if violation.trace is not None:
-        n = len(violation.trace)
-        lines.append(f"Counterexample ({n} step{'s' if n != 1 else ''}):")
+        lines.append(f"Counterexample ({_steps(len(violation.trace))}):")
         lines += format_trace(violation.trace)
         if violation.kind.value == "deadlock":
             lines.append(
@@ -60,7 +67,7 @@ def format_violation(violation: Violation) -> list[str]:
 def format_error(error: SpecError) -> list[str]:
     lines = [f"SPEC ERROR in {error.where}: {error.message}"]
     if error.trace is not None:
-        lines.append(f"Reached in {len(error.trace)} steps:")
+        lines.append(f"Reached in {_steps(len(error.trace))}:")
         lines += format_trace(error.trace)
     if error.details:
         lines.append("Python said:")

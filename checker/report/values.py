@@ -12,6 +12,10 @@ from checker.state import State
 def show(value: Any) -> str:
     """A short, stable rendering: records as `Name(a=1)`, sets sorted."""
     if isinstance(value, State):
+        if value._fields[:1] == ("kind",) and isinstance(value[0], str):
+            # a message: printed like the label of the step that delivers it
+            rest = ", ".join(f"{k}={show(v)}" for k, v in value.items() if k != "kind")
+            return f"{value[0]}({rest})"
         return "(" + ", ".join(f"{k}={show(v)}" for k, v in value.items()) + ")"
     if isinstance(value, frozenset):
         return "{" + ", ".join(sorted(show(v) for v in value)) + "}"

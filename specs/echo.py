@@ -1,0 +1,71 @@
+"""Echo: the smallest message-passing protocol, a witness for networks and faults.
+
+Node 0 sends Ping to every other node; each answers Pong; node 0 records who answered.
+Node 0 waits for everyone, so a lost message or a crashed node leaves it waiting
+forever (a deadlock), and a duplicated message makes it hear a second Pong from the
+same node (the `no_duplicate_pong` invariant). Under the `set` network a message can
+be delivered again, so the duplicate shows up even without a duplication fault.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from checker import State, invariant, reachable, terminal
+from checker.actors import Protocol, receive
+
+
+class Echo(Protocol):
+    """Node 0 pings every other node and waits for all their answers."""
+
+    name = "echo"
+    default_network = "unordered"
+
+    def __init__(self, nodes: int = 2, **options: Any):
+        super().__init__(**options)
+        if not isinstance(nodes, int) or nodes < 2:
+            raise ValueError(f"nodes must be at least 2 (a client and a server), got {nodes!r}")
+        self.nodes = nodes
+
+    def node_name(self, n: int) -> str:
+        return "client" if n == 0 else f"s{n}"
+
+    def init_node(self, n: int):
+        if n == 0:
+            pings = self.broadcast("Ping", 0, range(1, self.nodes))
+            return State(answered=frozenset(), duplicate=False), pings
+        return State(pinged=False)
+
+    @receive("Ping")
+    def on_ping(self, n: int, local: State, m: State):
+        return local.set(pinged=True), [self.msg("Pong", n, m.src)]
+
+    @receive("Pong")
+    def on_pong(self, n: int, local: State, m: State):
+        if m.src in local.answered:
+            return local.set(duplicate=True)
+        return local.set(answered=local.answered | {m.src})
+
+    @terminal
+    def quiescent(self, s: State) -> bool:
+        """Done when the client has heard from every server; anything else is waiting."""
+        return len(s.node[0].answered) == self.nodes - 1
+
+    def explain_deadlock(self, s: State) -> str:
+        missing = sorted(set(range(1, self.nodes)) - s.node[0].answered)
+        return "the client waits forever for " + ", ".join(self.node_name(n) for n in missing)
+
+    @invariant
+    def no_duplicate_pong(self, s: State) -> bool:
+        """The client never hears twice from the same server."""
+        assert not s.node[0].duplicate, "the client received a second Pong from one server"
+        return True
+
+    @invariant
+    def answers_come_from_pinged_servers(self, s: State) -> bool:
+        answered = s.node[0].answered
+        return all(s.node[n].pinged for n in answered)
+
+    @reachable
+    def everyone_answered(self, s: State) -> bool:
+        return len(s.node[0].answered) == self.nodes - 1
