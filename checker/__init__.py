@@ -20,10 +20,11 @@ from checker.spec import (
     step_invariant,
     terminal,
 )
-from checker.state import State, fingerprint, with_item
+from checker.state import Bag, FrozenMap, State, fingerprint, with_item
 
 __all__ = [
     "ActionLabel",
+    "Bag",
     "CheckOptions",
     "Choice",
     "Result",
@@ -38,6 +39,7 @@ __all__ = [
     "constraint",
     "fault",
     "fingerprint",
+    "FrozenMap",
     "invariant",
     "reachable",
     "step_invariant",

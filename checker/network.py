@@ -2,8 +2,8 @@
 
 - `set`: TLA+ style. A sent message stays in the set forever and can be delivered any
   number of times, so loss, duplication and reordering are all implicit.
-- `unordered`: a multiset; a delivery consumes one copy. Messages may be reordered.
-- `fifo`: one queue per (sender, receiver) link, delivered in order, like TCP.
+- `unordered`: a multiset (`Bag`); a delivery consumes one copy; any order.
+- `fifo`: one queue per (sender, receiver) link (a `FrozenMap`), in order, like TCP.
 
 Messages are `State` records with fields `kind`, `src`, `dst` and a payload. Every
 enumeration is sorted by a canonical key, so the order of successors is the same in
@@ -16,7 +16,7 @@ import marshal
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from checker.state import State, canonical
+from checker.state import Bag, FrozenMap, State, canonical
 
 Message = State
 
@@ -114,92 +114,78 @@ class SetNetwork(Network):
 
 
 class UnorderedNetwork(Network):
-    """A multiset kept as a frozenset of (message, copies) pairs."""
+    """A multiset of messages (a `Bag`); a delivery consumes one copy."""
 
     name = "unordered"
 
-    def empty(self) -> frozenset:
-        return frozenset()
+    def empty(self) -> Bag:
+        return Bag()
 
-    def add(self, net: frozenset, msgs: Iterable[Message]) -> frozenset:
-        counts = dict(net)
-        for m in msgs:
-            counts[m] = counts.get(m, 0) + 1
-        return frozenset(counts.items())
+    def add(self, net: Bag, msgs: Iterable[Message]) -> Bag:
+        return net.add(msgs)
 
-    def _deliverable(self, net: frozenset) -> list[Message]:
+    def _deliverable(self, net: Bag) -> list[Message]:
         return sorted((m for m, _ in net), key=self.key)
 
-    def remove(self, net: frozenset, m: Message) -> frozenset:
-        counts = dict(net)
-        if counts[m] == 1:
-            del counts[m]
-        else:
-            counts[m] -= 1
-        return frozenset(counts.items())
+    def remove(self, net: Bag, m: Message) -> Bag:
+        return net.remove(m)
 
-    def messages(self, net: frozenset) -> Iterator[Message]:
+    def messages(self, net: Bag) -> Iterator[Message]:
         return iter(self.deliverable(net))
 
-    def drops(self, net: frozenset):
+    def drops(self, net: Bag):
         for m in self.deliverable(net):
-            yield (("kind", m.kind),) + payload(m), self.remove(net, m)
+            yield (("kind", m.kind),) + payload(m), net.remove(m)
 
-    def duplicates(self, net: frozenset):
+    def duplicates(self, net: Bag):
         for m in self.deliverable(net):
-            yield (("kind", m.kind),) + payload(m), self.add(net, (m,))
+            yield (("kind", m.kind),) + payload(m), net.add((m,))
 
 
 class FifoNetwork(Network):
-    """Per-link queues, kept as a frozenset of ((src, dst), queue) for non-empty links."""
+    """One queue per (sender, receiver) link: a `FrozenMap` of the non-empty queues."""
 
     name = "fifo"
 
-    def empty(self) -> frozenset:
-        return frozenset()
+    def empty(self) -> FrozenMap:
+        return FrozenMap()
 
-    def add(self, net: frozenset, msgs: Iterable[Message]) -> frozenset:
+    def add(self, net: FrozenMap, msgs: Iterable[Message]) -> FrozenMap:
         links = dict(net)
         for m in msgs:
             link = (m.src, m.dst)
             links[link] = links.get(link, ()) + (m,)
-        return frozenset(links.items())
+        return FrozenMap(links.items())
 
-    def _links(self, net: frozenset) -> list[tuple[tuple[Any, Any], tuple[Message, ...]]]:
+    def _links(self, net: FrozenMap) -> list[tuple[tuple[Any, Any], tuple[Message, ...]]]:
         return sorted(net, key=lambda item: message_key(item[0]))
 
-    def _deliverable(self, net: frozenset) -> list[Message]:
+    def _deliverable(self, net: FrozenMap) -> list[Message]:
         return [queue[0] for _, queue in self._links(net)]
 
-    def remove(self, net: frozenset, m: Message) -> frozenset:
-        links = dict(net)
+    def remove(self, net: FrozenMap, m: Message) -> FrozenMap:
         link = (m.src, m.dst)
-        rest = links[link][1:]
-        if rest:
-            links[link] = rest
-        else:
-            del links[link]
-        return frozenset(links.items())
+        return self._replace(net, link, dict(net)[link][1:])
 
-    def messages(self, net: frozenset) -> Iterator[Message]:
+    def messages(self, net: FrozenMap) -> Iterator[Message]:
         seen = {m for _, queue in net for m in queue}
         return iter(sorted(seen, key=self.key))
 
-    def _replace(self, net: frozenset, link: tuple, queue: tuple) -> frozenset:
+    def _replace(self, net: FrozenMap, link: tuple, queue: tuple) -> FrozenMap:
         links = dict(net)
         if queue:
             links[link] = queue
         else:
             del links[link]
-        return frozenset(links.items())
+        return FrozenMap(links.items())
 
-    def drops(self, net: frozenset):
+    def drops(self, net: FrozenMap):
         for link, queue in self._links(net):
             for i, m in enumerate(queue):
                 params = (("kind", m.kind),) + payload(m) + (("pos", i),)
                 yield params, self._replace(net, link, queue[:i] + queue[i + 1 :])
 
-    def duplicates(self, net: frozenset):
+    def duplicates(self, net: FrozenMap):
         for link, queue in self._links(net):
             for i, m in enumerate(queue):
                 params = (("kind", m.kind),) + payload(m) + (("pos", i),)

@@ -78,6 +78,54 @@ def _rebuild(names: tuple[str, ...], values: tuple[Any, ...]) -> State:
     return tuple.__new__(_record_class(names), values)
 
 
+class FrozenMap(frozenset):
+    """An immutable mapping, stored as a frozenset of (key, value) pairs.
+
+    Hashable and canonical like any frozenset, so it can be part of a state; traces
+    show its changes key by key (`net[(0, 1)]: ...`).
+    """
+
+    __slots__ = ()
+
+    @classmethod
+    def of(cls, mapping: dict[Any, Any]) -> FrozenMap:
+        return cls(mapping.items())
+
+    def as_dict(self) -> dict[Any, Any]:
+        return dict(self)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return dict(self).get(key, default)
+
+
+class Bag(FrozenMap):
+    """An immutable multiset: (item, copies) pairs. Traces show items added and removed."""
+
+    __slots__ = ()
+
+    @classmethod
+    def of_items(cls, items: Any) -> Bag:
+        counts: dict[Any, int] = {}
+        for item in items:
+            counts[item] = counts.get(item, 0) + 1
+        return cls(counts.items())
+
+    def add(self, items: Any) -> Bag:
+        counts = dict(self)
+        for item in items:
+            counts[item] = counts.get(item, 0) + 1
+        return Bag(counts.items())
+
+    def remove(self, item: Any) -> Bag:
+        """One copy fewer of `item` (which must be present)."""
+        counts = dict(self)
+        if counts[item] == 1:
+            del counts[item]
+        else:
+            counts[item] -= 1
+        return Bag(counts.items())
+
+
 _RECORD_CLASSES: dict[tuple[str, ...], type[State]] = {}
 
 
@@ -122,7 +170,7 @@ def canonical(value: Any) -> Any:
         return value
     if t is tuple or isinstance(value, State):
         return tuple(canonical(v) for v in value)
-    if t is frozenset:
+    if isinstance(value, frozenset):  # FrozenMap and Bag canonicalise as their pairs
         if _SORTED_SETS:
             return frozenset(canonical(v) for v in value)
         items = [canonical(v) for v in value]
@@ -215,7 +263,7 @@ class Fingerprinter:
             return canonical(value)  # unhashable: let canonical() name the problem
         if isinstance(value, State):
             small: Any = ("<record>",) + tuple([self._small(v) for v in value])
-        elif t is frozenset:
+        elif isinstance(value, frozenset):
             parts = [self._small(v) for v in value]
             small = ("<set>",) + tuple(sorted(parts, key=_sort_key))
         else:
@@ -257,7 +305,7 @@ def _find_bad(value: Any, path: str) -> str | None:
             if bad:
                 return bad
         return None
-    if t is frozenset:
+    if isinstance(value, frozenset):
         for v in value:
             bad = _find_bad(v, f"{path}{{...}}")
             if bad:

@@ -172,6 +172,11 @@ def test_module_class_form():
         (["cas-register", "--nodes", "-1"], "-1 is not in the range"),
         (["cas-register", "--nodes", "0"], "nodes must be at least 1"),
         (["cas-register", "--strategy", "sideways"], "Invalid value for '--strategy'"),
+        (["echo", "--network", "carrier-pigeon"], "Invalid value for '--network'"),
+        (["cas-register", "--drop", "1"], "cas-register does not take --drop"),
+        (["paxos-lamport", "--faults", "1"], "paxos-lamport does not take --faults"),
+        (["echo", "--network", "set", "--drop", "1"], "set network already loses"),
+        (["echo", "--partitions", "-2"], "-2 is not in the range"),
     ],
 )
 def test_bad_input_is_a_usage_error(args, message):
@@ -245,6 +250,16 @@ def test_interrupt_is_incomplete(tmp_path):
     assert result.exit_code == 3
     assert "INCOMPLETE: interrupted" in result.output
     assert "51 distinct" in result.output
+
+
+def test_fault_flags_reach_a_message_passing_spec():
+    result = run("echo", "--nodes", "3", "--network", "fifo", "--duplicate", "1")
+    assert result.exit_code == 1
+    assert "no_duplicate_pong" in result.output
+    assert "[fault]" in result.output
+    doc = json.loads(next(Path("counterexamples").glob("*.json")).read_text())
+    assert doc["command"] == "check echo --nodes 3 --network fifo --duplicate 1"
+    assert run("show", str(next(Path("counterexamples").glob("*.json")))).exit_code == 0
 
 
 def test_python_dash_m_is_the_same_command():

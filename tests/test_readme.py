@@ -41,3 +41,14 @@ def test_readme_starts_with_the_two_commands():
         "pip install -e . && check lockless-register --nodes 2",
         "pip install -e '.[test]' && python -m pytest",
     ]
+
+
+def test_readme_protocol_example_holds_and_breaks_under_duplication():
+    text = README.read_text()
+    code = re.search(r"### Message-passing protocols.*?```python\n(.*?)```", text, re.S)
+    assert code, "README lost its protocol example"
+    Path("ping.py").write_text(code.group(1))
+    assert CliRunner().invoke(main, ["ping.py", "--nodes", "3"]).exit_code == 0
+    broken = CliRunner().invoke(main, ["ping.py", "--nodes", "3", "--duplicate", "1"])
+    assert broken.exit_code == 1
+    assert "duplicate(kind='Ping', src=0, dst=1)  [fault]" in broken.stdout

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from checker.state import State
+from checker.state import Bag, FrozenMap, State
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,16 @@ class Change:
     @property
     def is_set_change(self) -> bool:
         return bool(self.added or self.removed)
+
+
+class _Absent:
+    """Shown for a key a map does not have (before it was added, after it was removed)."""
+
+    def __repr__(self) -> str:
+        return "(absent)"
+
+
+_ABSENT = _Absent()
 
 
 def _fields(value: Any) -> list[tuple[str, Any]] | None:
@@ -48,6 +58,31 @@ def diff(before: Any, after: Any, path: str = "") -> list[Change]:
         changes = []
         for i, (va, vb) in enumerate(zip(before, after)):
             changes += diff(va, vb, f"{path}[{i}]")
+        return changes
+    if isinstance(before, Bag) and isinstance(after, Bag):
+        b, a = dict(before), dict(after)
+        added, removed = [], []
+        for item in set(a) | set(b):
+            delta = a.get(item, 0) - b.get(item, 0)
+            (added if delta > 0 else removed).extend([item] * abs(delta))
+        return [
+            Change(
+                path or "state",
+                added=tuple(sorted(added, key=repr)),
+                removed=tuple(sorted(removed, key=repr)),
+            )
+        ]
+    if isinstance(before, FrozenMap) and isinstance(after, FrozenMap):
+        b, a = dict(before), dict(after)
+        changes = []
+        for key in sorted(set(a) | set(b), key=repr):
+            where = f"{path}[{key!r}]"
+            if key not in b:
+                changes.append(Change(where, _ABSENT, a[key]))
+            elif key not in a:
+                changes.append(Change(where, b[key], _ABSENT))
+            else:
+                changes += diff(b[key], a[key], where)
         return changes
     if isinstance(before, frozenset) and isinstance(after, frozenset):
         added = tuple(sorted(after - before, key=repr))

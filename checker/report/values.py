@@ -6,7 +6,7 @@ import dataclasses
 import enum
 from typing import Any
 
-from checker.state import State
+from checker.state import Bag, FrozenMap, State
 
 
 def show(value: Any) -> str:
@@ -17,6 +17,11 @@ def show(value: Any) -> str:
             rest = ", ".join(f"{k}={show(v)}" for k, v in value.items() if k != "kind")
             return f"{value[0]}({rest})"
         return "(" + ", ".join(f"{k}={show(v)}" for k, v in value.items()) + ")"
+    if isinstance(value, Bag):
+        items = sorted(show(v) + (f" x{n}" if n > 1 else "") for v, n in value)
+        return "{" + ", ".join(items) + "}"
+    if isinstance(value, FrozenMap):
+        return "{" + ", ".join(sorted(f"{show(k)}: {show(v)}" for k, v in value)) + "}"
     if isinstance(value, frozenset):
         return "{" + ", ".join(sorted(show(v) for v in value)) + "}"
     if type(value) is tuple:
