@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from checker.network import NETWORKS, Message, Network, make_network, payload
-from checker.spec import Choice, Spec, SpecDefinitionError, action, fault, terminal
+from checker.spec import ActionLabel, Choice, Spec, SpecDefinitionError, action, fault, terminal
 from checker.state import State, with_item
 
 _ACTOR_TAG = "__checker_actor_role__"
@@ -74,6 +75,27 @@ def _split(out: Any, where: str) -> tuple[Any, tuple[Message, ...]]:
         if not (isinstance(m, State) and m._fields[:3] == ("kind", "src", "dst")):
             raise TypeError(f"{where} sent {m!r}, which is not a message; build it with self.msg")
     return local, sends
+
+
+@dataclass(frozen=True)
+class StepEvent:
+    """What one step of a trace did, in message-passing terms (for diagrams).
+
+    `kind` is "deliver", "timer", "crash", "restart", "drop", "duplicate",
+    "partition", "heal" or "action" (a plain action of the spec); `node` is the node
+    that acted (the receiver of a delivery); `message` the message delivered, lost or
+    duplicated; `sent` the messages this step added to the network; `side` the nodes
+    on one side of a new partition.
+    """
+
+    kind: str
+    node: Any = None
+    message: Message | None = None
+    sent: tuple[Message, ...] = ()
+    side: frozenset | None = None
+
+
+_FAULT_KINDS = ("crash", "restart", "drop", "duplicate", "partition", "heal")
 
 
 def _own_nodes(self: Protocol) -> list[Any]:
@@ -171,6 +193,47 @@ class Protocol(Spec):
     def in_flight(self, s: State) -> Iterator[Message]:
         """Every distinct message in the network (for `set`: every message ever sent)."""
         return self.net.messages(s.net)
+
+    def initial_sends(self, s: State) -> tuple[Message, ...]:
+        """The messages already in the network in a state (the initial sends, at step 0)."""
+        counts = self.net.counts(s.net)
+        return tuple(m for m in sorted(counts, key=self.net.key) for _ in range(counts[m]))
+
+    def step_event(self, label: ActionLabel, before: State, after: State) -> StepEvent:
+        """Describe the step `label` from `before` to `after` for diagrams."""
+        params = dict(label.params)
+        old, new = self.net.counts(before.net), self.net.counts(after.net)
+        added = tuple(
+            sorted((m for m, k in new.items() for _ in range(k - old.get(m, 0))), key=self.net.key)
+        )
+        if label.name in self.kinds_handled():
+            m = self.msg(label.name, **params)
+            return StepEvent("deliver", m.dst, m, added)
+        if label.name in ("drop", "duplicate"):
+            fields = {k: v for k, v in params.items() if k != "pos"}
+            m = self.msg(fields.pop("kind"), **fields)
+            return StepEvent(label.name, m.src, m)
+        if label.name in _FAULT_KINDS:
+            return StepEvent(label.name, params.get("n"), side=params.get("side"))
+        if "n" in params and label.name in self.timer_names():
+            return StepEvent("timer", params["n"], sent=added)
+        return StepEvent("action", params.get("n"), sent=added)
+
+    @classmethod
+    def kinds_handled(cls) -> tuple[str, ...]:
+        """The message kinds this protocol has handlers for."""
+        return tuple(
+            a.name
+            for a in cls.spec_info().actions
+            if getattr(a.method, "__checker_generated__", False)
+            and not hasattr(a.method, "__checker_timer__")
+        )
+
+    @classmethod
+    def timer_names(cls) -> tuple[str, ...]:
+        return tuple(
+            a.name for a in cls.spec_info().actions if hasattr(a.method, "__checker_timer__")
+        )
 
     # --- compilation to layer 1 -----------------------------------------------------------
 
@@ -329,4 +392,4 @@ def _timer_action(name: str, method: Callable[..., Any], domains: dict[str, Any]
     return action()(step)
 
 
-__all__ = ["NETWORKS", "Message", "Protocol", "receive", "timer"]
+__all__ = ["NETWORKS", "Message", "Protocol", "StepEvent", "receive", "timer"]

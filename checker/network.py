@@ -78,6 +78,10 @@ class Network:
         """Every distinct message in the network."""
         raise NotImplementedError
 
+    def counts(self, net: Any) -> dict[Message, int]:
+        """How many copies of each message the network holds (1 each for `set`)."""
+        raise NotImplementedError
+
     def drops(self, net: Any) -> Iterator[tuple[tuple[tuple[str, Any], ...], Any]]:
         """(label params, network) for every way to lose one message."""
         raise NotImplementedError
@@ -106,6 +110,9 @@ class SetNetwork(Network):
     def messages(self, net: frozenset) -> Iterator[Message]:
         return iter(self.deliverable(net))
 
+    def counts(self, net: frozenset) -> dict[Message, int]:
+        return dict.fromkeys(net, 1)
+
     def drops(self, net: frozenset):
         return iter(())
 
@@ -132,6 +139,9 @@ class UnorderedNetwork(Network):
 
     def messages(self, net: Bag) -> Iterator[Message]:
         return iter(self.deliverable(net))
+
+    def counts(self, net: Bag) -> dict[Message, int]:
+        return dict(net)
 
     def drops(self, net: Bag):
         for m in self.deliverable(net):
@@ -178,6 +188,13 @@ class FifoNetwork(Network):
         else:
             del links[link]
         return FrozenMap(links.items())
+
+    def counts(self, net: FrozenMap) -> dict[Message, int]:
+        counts: dict[Message, int] = {}
+        for _, queue in net:
+            for m in queue:
+                counts[m] = counts.get(m, 0) + 1
+        return counts
 
     def drops(self, net: FrozenMap):
         for link, queue in self._links(net):
