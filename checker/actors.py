@@ -146,6 +146,12 @@ class Protocol(Spec):
             partitions,
         )
 
+    @classmethod
+    def default_params(cls) -> dict[str, Any]:
+        defaults = super().default_params()
+        defaults["network"] = cls.default_network
+        return defaults
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         for attr, member in list(vars(cls).items()):
             role = getattr(member, _ACTOR_TAG, None)

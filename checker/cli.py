@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -22,13 +23,19 @@ from checker.loader import LoadError, SpecSource, build, catalogue, resolve
 from checker.model import SpecRuntimeError, compile_spec
 from checker.network import NETWORKS
 from checker.options import CheckOptions, Strategy
-from checker.report.counterexample import (
-    CounterexampleFileError,
-    read_counterexample,
-    write_counterexample,
-)
+from checker.report.counterexample import CounterexampleFileError, read_counterexample
+from checker.report.diagrams import trace_diagram
+from checker.report.html import html_report
+from checker.report.render import INSTALL_HINT, render_svg
 from checker.report.run import RunInfo
 from checker.report.text import format_progress, format_result, format_trace
+from checker.report.views import (
+    GraphOptions,
+    Written,
+    diagram_title,
+    write_state_graph,
+    write_views,
+)
 from checker.spec import SpecDefinitionError
 from checker.syntax import SyntaxProblem, parse_value
 from checker.trace import ReplayError, confirm_violation, replay_labels
@@ -87,7 +94,7 @@ def list_command() -> None:
             family = e.family
             click.echo(f"\n{family}")
         params = ", ".join(
-            f"{p.name}={p.default!r}" for p in e.spec.spec_info().params if p.name not in e.fixed
+            f"{k}={v!r}" for k, v in e.spec.default_params().items() if k not in e.fixed
         )
         click.echo(f"  {e.name:<{width}}  {e.summary}")
         click.echo(f"  {'':<{width}}  parameters: {params or 'none'}")
@@ -97,17 +104,25 @@ def list_command() -> None:
 
 @main.command("show")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-def show_command(file: Path) -> None:
-    """Replay a saved counterexample against the current spec and print it."""
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "svg", "html", "dot"]),
+    default="text",
+    show_default=True,
+    help="text: the numbered trace; dot/svg: the sequence chart or step graph; "
+    "html: the self-contained report. Printed to stdout.",
+)
+def show_command(file: Path, fmt: str) -> None:
+    """Replay a saved counterexample against the current spec, then render it."""
     try:
         saved = read_counterexample(file)
         source = resolve(saved.spec_ref)
-        spec = build(source, dict(saved.params))
-        model = compile_spec(spec)
+        model = compile_spec(build(source, dict(saved.params)))
     except (CounterexampleFileError, LoadError) as err:
         raise click.UsageError(str(err)) from None
-    except SpecDefinitionError as err:
-        _fail(f"spec {source.name} is broken: {err}", EXIT_SPEC_BROKEN)
+    except (SpecDefinitionError, SpecRuntimeError) as err:
+        _fail(f"spec {saved.spec_name} is broken: {err}", EXIT_SPEC_BROKEN)
     try:
         trace, states = replay_labels(model, saved.labels, saved.initial)
         still = confirm_violation(model, states, saved.kind, saved.property)
@@ -115,15 +130,20 @@ def show_command(file: Path) -> None:
         _fail(f"{file} no longer replays against the current spec: {err}", 1)
     if still is None:
         _fail(f"{file} replays, but its last state no longer violates {saved.property}", 1)
+    violation = Violation(saved.property, ViolationKind(saved.kind), still or saved.message, trace)
+    if fmt != "text":
+        run = RunInfo(saved.spec_name, saved.spec_ref, saved.params)
+        click.echo(_render(fmt, run, model, violation), nl=False)
+        return
     drift = [
         k
         for k, (step, fp) in enumerate(zip(trace.steps, saved.fingerprints))
         if step.fingerprint != fp
     ]
-    click.echo(f"{saved.spec_name}  " + " ".join(f"{k}={v!r}" for k, v in saved.params))
+    click.echo(f"{saved.spec_name}  " + RunInfo("", "", saved.params).params_text())
     click.echo(f"Replayed {len(trace)} steps: {saved.kind} `{saved.property}` is still violated")
-    if still or saved.message:
-        click.echo(f"  {still or saved.message}")
+    if violation.message:
+        click.echo(f"  {violation.message}")
     if drift:
         click.echo(
             f"  note: states differ from the saved ones from step {drift[0]} on "
@@ -131,6 +151,20 @@ def show_command(file: Path) -> None:
         )
     for line in format_trace(trace):
         click.echo(line)
+
+
+def _render(fmt: str, run: RunInfo, model: Any, violation: Violation) -> str:
+    assert violation.trace is not None
+    chart = trace_diagram(violation.trace, model.spec, violation.property)
+    if fmt == "dot":
+        return chart
+    svg = render_svg(chart)
+    if fmt == "svg":
+        if svg is None:
+            _fail(INSTALL_HINT.replace("only the .dot files were written", "no SVG"), 2)
+        return svg
+    diagrams = [(diagram_title(model), svg)] if svg is not None else []
+    return html_report(run, violation, None, diagrams)
 
 
 _COMMON_OPTIONS = [
@@ -213,6 +247,27 @@ _COMMON_OPTIONS = [
         help="Report states with no enabled step that are not declared terminal.",
     ),
     click.Option(
+        ["--graph"],
+        is_flag=True,
+        help="Also draw the whole state graph (small spaces only; see --graph-limit).",
+    ),
+    click.Option(
+        ["--graph-limit"],
+        type=click.IntRange(min=1),
+        default=120,
+        show_default=True,
+        metavar="N",
+        help="Draw at most N states in a state graph; larger spaces get the path's neighbourhood.",
+    ),
+    click.Option(
+        ["--radius"],
+        type=click.IntRange(min=0),
+        default=1,
+        show_default=True,
+        metavar="R",
+        help="Around a counterexample, draw the states within R steps of its path.",
+    ),
+    click.Option(
         ["--out"],
         type=click.Path(file_okay=False, path_type=Path),
         default=Path("counterexamples"),
@@ -253,7 +308,8 @@ def _spec_command(source: SpecSource) -> click.Command:
         if p.name not in _RESERVED
     ]
     lines = [source.summary or f"Check the spec {source.name}."]
-    described = ", ".join(_describe(p) for p in source.parameters()) or "none"
+    defaults = source.cls.default_params()
+    described = ", ".join(_describe(p, defaults) for p in source.parameters()) or "none"
     lines.append(f"\b\nParameters of {source.name}: {described}")
 
     def run(**kwargs: Any) -> None:
@@ -268,8 +324,9 @@ def _spec_command(source: SpecSource) -> click.Command:
     )
 
 
-def _describe(p: inspect.Parameter) -> str:
-    return p.name if p.default is inspect.Parameter.empty else f"{p.name}={p.default!r}"
+def _describe(p: inspect.Parameter, defaults: dict[str, Any]) -> str:
+    value = defaults.get(p.name, p.default)
+    return p.name if value is inspect.Parameter.empty else f"{p.name}={value!r}"
 
 
 def _run_spec(source: SpecSource, kw: dict[str, Any], generated: list[str]) -> None:
@@ -310,7 +367,7 @@ def _run_spec(source: SpecSource, kw: dict[str, Any], generated: list[str]) -> N
         progress_interval=kw["progress_interval"],
     )
     params = tuple(spec.describe_params().items())
-    defaults = {p.name: p.default for p in source.cls.spec_info().params}
+    defaults = source.cls.default_params()
     changed = tuple(k for k, v in params if k in given or defaults.get(k) != v)
     run = RunInfo(source.name, source.ref, params, options, changed)
     click.echo(f"Checking {source.name}  {run.params_text()}  ({options.strategy.value})", err=True)
@@ -318,22 +375,33 @@ def _run_spec(source: SpecSource, kw: dict[str, Any], generated: list[str]) -> N
     lines = format_result(result, run)
     text = "\n".join(lines)
     click.echo(text)
+    graph = GraphOptions(max_nodes=kw["graph_limit"], radius=kw["radius"])
     if result.verdict is Verdict.VIOLATED and result.violation is not None:
-        _save(kw["out"], run, result.violation, text)
+        if result.violation.trace is not None:
+            _save(
+                lambda: write_views(
+                    kw["out"], run, model, result.violation, text, result.stats, graph
+                ),
+                "the counterexample",
+            )
+    if kw["graph"]:
+        _save(lambda: write_state_graph(kw["out"], run, model, graph), "the state graph")
     sys.exit(result.exit_code)
 
 
-def _save(out: Path, run: RunInfo, violation: Violation, text: str) -> None:
-    if violation.trace is None:
-        return
+def _save(write: Callable[[], Written], what: str) -> None:
     try:
-        paths = write_counterexample(out, run, violation, text)
+        written = write()
     except OSError as err:
-        click.echo(f"Could not write the counterexample to {out}: {err}", err=True)
+        click.echo(f"Could not write {what}: {err}", err=True)
         return
-    click.echo("Counterexample written to " + ", ".join(str(p) for p in paths))
-    if violation.kind is not ViolationKind.REACHABLE:
-        click.echo(f"Replay it with: check show {paths[-1]}")
+    if written.paths:
+        click.echo(f"Wrote {what}: " + ", ".join(str(p) for p in written.paths))
+    json_files = [p for p in written.paths if p.suffix == ".json"]
+    if json_files:
+        click.echo(f"Replay it with: check show {json_files[0]}")
+    for note in written.notes:
+        click.echo(note, err=True)
 
 
 def _fail(message: str, code: int) -> NoReturn:

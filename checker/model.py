@@ -13,6 +13,7 @@ state is the spec's state.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import itertools
 import types
@@ -143,6 +144,18 @@ class Model:
             zero = (0,) * len(self.budget_names)
             return [(s, zero) for s in states]
         return states
+
+    def explorer(self, roots: list[Any] | None = None) -> Model:
+        """This model without properties, optionally starting from `roots` (model states).
+
+        For drawing: exploring it visits the state graph without stopping at a
+        violation; with roots, it visits the neighbourhood of those states.
+        """
+        other = copy.copy(self)
+        other.invariants = other.step_invariants = other.reachables = ()
+        if roots is not None:
+            other._initial = list(roots)
+        return other
 
     # --- what the engine calls ----------------------------------------------------
 

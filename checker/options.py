@@ -28,6 +28,9 @@ class CheckOptions:
     time_limit: float | None = None
     check_deadlock: bool = True
     progress_interval: float = 3.0
+    #: record the state graph (states and labelled edges) while it has at most this many
+    #: states; None records nothing. For drawing small spaces, not for big runs.
+    graph_limit: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("max_depth", "max_states"):

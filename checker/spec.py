@@ -221,6 +221,11 @@ class Spec:
         """Say, in the spec's own terms, why nothing can move in `state` (optional)."""
         return None
 
+    @classmethod
+    def default_params(cls) -> dict[str, Any]:
+        """Each parameter's default as it takes effect (for listings and file names)."""
+        return {p.name: p.default for p in cls._info.params}
+
     def describe_params(self) -> dict[str, Any]:
         """The parameter values this instance was built with, for labels and file names."""
         return {p.name: getattr(self, p.name, p.default) for p in self._info.params}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -70,10 +71,12 @@ def test_violation_exits_1_and_writes_files_once_per_configuration():
     assert "VIOLATED: invariant `agreement`" in result.output
     assert "Counterexample (8 steps)" in result.output
     files = sorted(p.name for p in Path("counterexamples").iterdir())
-    assert files == [
-        "lockless-register-nodes2-agreement.json",
-        "lockless-register-nodes2-agreement.txt",
-    ]
+    stem = "lockless-register-nodes2-agreement"
+    suffixes = [".txt", ".json", ".dot", ".state-graph.dot", ".html"]
+    if shutil.which("dot"):
+        suffixes += [".svg", ".state-graph.svg"]
+    assert files == sorted(stem + suffix for suffix in suffixes)
+    files = [f"{stem}.json", f"{stem}.txt"]
     doc = json.loads(Path("counterexamples", files[0]).read_text())
     assert doc["schema"] == "checker.counterexample" and doc["version"] == 1
     assert doc["spec"] == {
@@ -88,7 +91,34 @@ def test_violation_exits_1_and_writes_files_once_per_configuration():
     text = Path("counterexamples", files[1]).read_text()
     assert "8. write_X" in text
     run("lockless-register", "--nodes", "2")
-    assert len(list(Path("counterexamples").iterdir())) == 2
+    assert len(list(Path("counterexamples").iterdir())) == len(suffixes)
+
+
+def test_graph_flag_draws_small_state_graphs_and_refuses_big_ones():
+    result = run("cas-register", "--nodes", "2", "--graph")
+    assert result.exit_code == 0
+    assert (Path("counterexamples") / "cas-register-nodes2-state-graph.dot").exists()
+    assert "The complete state graph: 5 states." in result.output
+    big = run(
+        "lockless-register-recheck",
+        "--nodes",
+        "3",
+        "--graph",
+        "--no-deadlock",
+        "--graph-limit",
+        "50",
+    )
+    assert "more than 50 states, too many to draw" in big.output
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="needs Graphviz's dot")
+def test_show_renders_svg_html_and_dot():
+    run("echo", "--duplicate", "1")
+    saved = str(next(Path("counterexamples").glob("*.json")))
+    for fmt, head in (("svg", "<svg"), ("dot", "digraph"), ("html", "<!DOCTYPE html>")):
+        result = run("show", saved, "--format", fmt)
+        assert result.exit_code == 0
+        assert head in result.stdout[:300]
 
 
 def test_out_option_redirects_files(tmp_path):

@@ -2,9 +2,11 @@
 
 from checker.engine.result import (
     ActionCoverage,
+    Edge,
     Progress,
     Result,
     SpecError,
+    StateGraph,
     Stats,
     Verdict,
     Violation,
@@ -14,9 +16,11 @@ from checker.engine.search import check
 
 __all__ = [
     "ActionCoverage",
+    "Edge",
     "Progress",
     "Result",
     "SpecError",
+    "StateGraph",
     "Stats",
     "Verdict",
     "Violation",

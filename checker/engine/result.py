@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any, NamedTuple
 
+from checker.spec import ActionLabel
 from checker.trace import Trace
 
 
@@ -79,6 +81,27 @@ class Stats:
         return self.distinct * max(self.generated - self.distinct, 0) / 2.0**64
 
 
+class Edge(NamedTuple):
+    """One recorded transition of the state graph, between two fingerprints."""
+
+    src: int
+    dst: int
+    label: ActionLabel
+
+
+@dataclass(frozen=True)
+class StateGraph:
+    """The part of the state graph a search recorded (see `CheckOptions.graph_limit`).
+
+    `complete` is True only when every reachable state and transition is in it.
+    """
+
+    states: dict[int, Any]
+    initial: tuple[int, ...]
+    edges: tuple[Edge, ...]
+    complete: bool
+
+
 @dataclass(frozen=True)
 class Result:
     """The answer of `check`: a verdict plus what supports it."""
@@ -89,6 +112,7 @@ class Result:
     error: SpecError | None = None
     incomplete_reason: str | None = None
     unknown_reachables: tuple[str, ...] = ()
+    graph: StateGraph | None = None
 
     @property
     def exit_code(self) -> int:

@@ -9,6 +9,7 @@ has no enabled non-fault step) is checked when a state is expanded.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import traceback
 from collections.abc import Callable
@@ -17,9 +18,11 @@ from typing import Any
 from checker.engine.frontier import make_frontier
 from checker.engine.result import (
     ActionCoverage,
+    Edge,
     Progress,
     Result,
     SpecError,
+    StateGraph,
     Stats,
     Verdict,
     Violation,
@@ -34,6 +37,38 @@ from checker.trace import ReplayError, Step, Trace, replay_indices
 Observer = Callable[[Progress], None]
 
 _CLOCK_EVERY = 256  # expansions between looks at the clock
+
+
+class _Recorder:
+    """Keeps the states and labelled edges of a small state space, up to a limit."""
+
+    def __init__(self, model: Model, limit: int):
+        self.model = model
+        self.limit = limit
+        self.states: dict[int, Any] = {}
+        self.initial: list[int] = []
+        self.edges: list[Edge] = []
+        self.overflow = False
+
+    def state(self, fp: int, st: Any, initial: bool) -> None:
+        if len(self.states) >= self.limit:
+            self.overflow = True
+            return
+        self.states[fp] = self.model.user_state(st)
+        if initial:
+            self.initial.append(fp)
+
+    def edge(self, src: int, dst: int, tr: Transition) -> None:
+        if src in self.states and dst in self.states:
+            self.edges.append(Edge(src, dst, self.model.label(tr)))
+
+    def graph(self, complete: bool) -> StateGraph:
+        return StateGraph(
+            dict(self.states),
+            tuple(self.initial),
+            tuple(self.edges),
+            complete and not self.overflow,
+        )
 
 
 class _Found(Exception):
@@ -78,12 +113,20 @@ class _Search:
         self.progress_actions = [not a.definition.is_fault for a in model.actions]
         self.witnessed: set[int] = set()
         self.cut_by_depth = False
+        self.recorder = _Recorder(model, options.graph_limit) if options.graph_limit else None
         self.start = time.monotonic()
         self.next_report = self.start + options.progress_interval
 
     # --- the loop ---------------------------------------------------------------------
 
     def run(self) -> Result:
+        result = self._run()
+        if self.recorder is None:
+            return result
+        complete = result.verdict is Verdict.HOLDS
+        return dataclasses.replace(result, graph=self.recorder.graph(complete))
+
+    def _run(self) -> Result:
         try:
             model = self.model
             for index, st in enumerate(model.initial()):
@@ -139,6 +182,7 @@ class _Search:
         check_step = bool(model.step_invariants)
         constrained = bool(model.constraints)
         fingerprint, visited, push = model.fingerprint, self.visited, self.frontier.push
+        recorder = self.recorder
         progress = False
         index = -1
         for index, tr in enumerate(model.successors(st)):  # noqa: B007
@@ -158,6 +202,8 @@ class _Search:
                     self.max_steps = steps + 1
                 self._admit(nxt, nfp, fp, index)
                 push((nxt, nfp, steps + 1))
+            if recorder is not None:
+                recorder.edge(fp, nfp, tr)
             if check_step:
                 failure = model.check_step(st, nxt)
                 if failure:
@@ -182,6 +228,8 @@ class _Search:
         if not self.visited.add(fp, parent, index):
             return False
         model = self.model
+        if self.recorder is not None:
+            self.recorder.state(fp, st, parent is None)
         try:
             failure = model.check_invariants(st)
             if model.reachables and len(self.witnessed) < len(model.reachables):

@@ -23,7 +23,6 @@ from typing import Any
 
 from checker.engine.result import Violation
 from checker.report.diff import diff
-from checker.report.files import write_atomic
 from checker.report.run import RunInfo
 from checker.report.values import show, to_json
 from checker.syntax import SyntaxProblem, format_value, parse_label, parse_value
@@ -100,18 +99,6 @@ def to_document(run: RunInfo, violation: Violation) -> dict[str, Any]:
         "initial": trace.initial,
         "steps": steps,
     }
-
-
-def write_counterexample(
-    out_dir: Path, run: RunInfo, violation: Violation, text: str
-) -> list[Path]:
-    """Write `<stem>.txt` and `<stem>.json`; reruns of one configuration overwrite."""
-    stem = run.file_stem(violation.property)
-    document = json.dumps(to_document(run, violation), indent=1, ensure_ascii=False)
-    return [
-        write_atomic(out_dir / f"{stem}.txt", text if text.endswith("\n") else text + "\n"),
-        write_atomic(out_dir / f"{stem}.json", document + "\n"),
-    ]
 
 
 def read_counterexample(path: Path) -> SavedCounterexample:

@@ -90,10 +90,8 @@ def format_stats(stats: Stats, complete: bool = True) -> list[str]:
             + ", ".join(f"{c.name}{' (fault)' if c.is_fault else ''} {c.fired:,}" for c in fired)
         )
     if never:
-        lines.append(
-            "Never fired: "
-            + ", ".join(f"{c.name}{' (fault)' if c.is_fault else ''}" for c in never)
-        )
+        lead = "Never fired (dead code?): " if complete else "Not fired before the search stopped: "
+        lines.append(lead + ", ".join(f"{c.name}{' (fault)' if c.is_fault else ''}" for c in never))
     if stats.witnessed:
         lines.append("Reachable, witnessed: " + ", ".join(stats.witnessed))
     lines.append(
