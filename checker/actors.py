@@ -220,7 +220,7 @@ class Protocol(Spec):
             m = self.msg(fields.pop("kind"), **fields)
             return StepEvent(label.name, m.src, m)
         if label.name in _FAULT_KINDS:
-            return StepEvent(label.name, params.get("n"), side=params.get("side"))
+            return StepEvent(label.name, params.get("n"), sent=added, side=params.get("side"))
         if "n" in params and label.name in self.timer_names():
             return StepEvent("timer", params["n"], sent=added)
         return StepEvent("action", params.get("n"), sent=added)

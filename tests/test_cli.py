@@ -121,6 +121,17 @@ def test_show_renders_svg_html_and_dot():
         assert head in result.stdout[:300]
 
 
+def test_without_graphviz_the_dot_files_are_still_written(monkeypatch):
+    monkeypatch.setattr("checker.report.render.dot_available", lambda: False)
+    result = run("lockless-register")
+    assert result.exit_code == 1
+    names = {p.name for p in Path("counterexamples").iterdir()}
+    assert "lockless-register-agreement.dot" in names
+    assert "lockless-register-agreement.state-graph.dot" in names
+    assert not any(name.endswith(".svg") for name in names)
+    assert "apt-get install graphviz" in result.output
+
+
 def test_out_option_redirects_files(tmp_path):
     out = tmp_path / "elsewhere"
     assert run("lockless-register", "--out", str(out)).exit_code == 1
