@@ -241,6 +241,11 @@ _COMMON_OPTIONS = [
         help="Stop after this long (incomplete if it cuts).",
     ),
     click.Option(
+        ["--exact"],
+        is_flag=True,
+        help="Keep whole states in the visited set (no fingerprint collisions, more memory).",
+    ),
+    click.Option(
         ["--deadlock/--no-deadlock"],
         default=True,
         show_default=True,
@@ -364,6 +369,7 @@ def _run_spec(source: SpecSource, kw: dict[str, Any], generated: list[str]) -> N
         max_states=kw["max_states"],
         time_limit=kw["time_limit"],
         check_deadlock=kw["deadlock"],
+        exact=kw["exact"],
         progress_interval=kw["progress_interval"],
     )
     params = tuple(spec.describe_params().items())

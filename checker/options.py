@@ -26,6 +26,9 @@ class CheckOptions:
     max_depth: int | None = None
     max_states: int | None = None
     time_limit: float | None = None
+    #: keep whole states in the visited set (no collision is possible, more memory)
+    #: instead of 64-bit fingerprints (TLC's way: compact, a tiny collision risk)
+    exact: bool = False
     check_deadlock: bool = True
     progress_interval: float = 3.0
     #: record the state graph (states and labelled edges) while it has at most this many

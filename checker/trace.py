@@ -8,7 +8,7 @@ is not deterministic, which is itself a bug in the spec.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,22 +60,27 @@ class Trace:
 
 
 def replay_indices(
-    model: Model, init_index: int, indices: Sequence[int], fingerprints: Sequence[int]
+    model: Model,
+    init_index: int,
+    indices: Sequence[int],
+    fingerprints: Sequence[Any],
+    key: Callable[[Any], Any] | None = None,
 ) -> tuple[Trace, Any]:
     """Rebuild a trace from step indices, checking each state's fingerprint.
 
     `fingerprints[0]` belongs to the initial state; `fingerprints[k]` to the state
     after step k. Returns the trace and the final model state. Raises `ReplayError`
-    when the spec does not reproduce the fingerprints.
+    when the spec does not reproduce the fingerprints. `key` is what the search keyed
+    states by (the fingerprint by default; the state itself in exact mode).
     """
+    key = key or model.fingerprint
     initial = model.initial()
     st = initial[init_index]
-    fp = model.fingerprint(st)
-    if fp != fingerprints[0]:
+    if key(st) != fingerprints[0]:
         raise ReplayError(
             f"initial state {init_index} changed between runs. {_NONDETERMINISM_HINT}"
         )
-    steps = [Step(None, model.user_state(st), fp)]
+    steps = [Step(None, model.user_state(st), model.fingerprint(st))]
     for k, index in enumerate(indices, start=1):
         successors = list(model.successors(st))
         if index >= len(successors):
@@ -85,13 +90,12 @@ def replay_indices(
             )
         tr = successors[index]
         st = tr.target
-        fp = model.fingerprint(st)
-        if fp != fingerprints[k]:
+        if key(st) != fingerprints[k]:
             raise ReplayError(
                 f"step {k} ({model.label(tr)}) reached a different state than during the "
                 f"search. {_NONDETERMINISM_HINT}"
             )
-        steps.append(Step(model.label(tr), model.user_state(st), fp))
+        steps.append(Step(model.label(tr), model.user_state(st), model.fingerprint(st)))
     return Trace(tuple(steps), init_index), st
 
 

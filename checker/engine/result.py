@@ -70,6 +70,7 @@ class Stats:
     queue: int
     coverage: tuple[ActionCoverage, ...]
     witnessed: tuple[str, ...]
+    exact: bool = False
 
     @property
     def states_per_second(self) -> float:
@@ -77,7 +78,9 @@ class Stats:
 
     @property
     def collision_probability(self) -> float:
-        """TLC's optimistic estimate: distinct * (generated - distinct) / 2**64."""
+        """TLC's optimistic estimate: distinct * (generated - distinct) / 2**64 (0 if exact)."""
+        if self.exact:
+            return 0.0
         return self.distinct * max(self.generated - self.distinct, 0) / 2.0**64
 
 

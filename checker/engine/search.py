@@ -39,6 +39,11 @@ Observer = Callable[[Progress], None]
 _CLOCK_EVERY = 256  # expansions between looks at the clock
 
 
+def _same(st: Any) -> Any:
+    """Exact mode keys states by themselves (their own hash and equality)."""
+    return st
+
+
 class _Recorder:
     """Keeps the states and labelled edges of a small state space, up to a limit."""
 
@@ -114,6 +119,8 @@ class _Search:
         self.witnessed: set[int] = set()
         self.cut_by_depth = False
         self.recorder = _Recorder(model, options.graph_limit) if options.graph_limit else None
+        # what the visited set is keyed by: the state itself (exact) or its fingerprint
+        self.key = _same if options.exact else model.fingerprint
         self.start = time.monotonic()
         self.next_report = self.start + options.progress_interval
 
@@ -139,7 +146,7 @@ class _Search:
                         self._stats(),
                         error=SpecError(err.where, err.message, None),
                     )
-                fp = model.fingerprint(st)
+                fp = self.key(st)
                 if admitted and self._admit(st, fp, None, index):
                     self.frontier.push((st, fp, 0))
             reason = self._explore()
@@ -181,7 +188,7 @@ class _Search:
         fired, progress_actions = self.fired, self.progress_actions
         check_step = bool(model.step_invariants)
         constrained = bool(model.constraints)
-        fingerprint, visited, push = model.fingerprint, self.visited, self.frontier.push
+        fingerprint, visited, push = self.key, self.visited, self.frontier.push
         recorder = self.recorder
         progress = False
         index = -1
@@ -218,7 +225,7 @@ class _Search:
         progress = False
         for tr in model.successors(st):
             progress = progress or self.progress_actions[tr.action]
-            if not self.cut_by_depth and model.fingerprint(tr.target) not in self.visited:
+            if not self.cut_by_depth and self.key(tr.target) not in self.visited:
                 self.cut_by_depth = True
         if not progress and self.options.check_deadlock and not model.is_terminal(st):
             raise _Found(self._deadlock(st, fp))
@@ -268,6 +275,7 @@ class _Search:
                 for a, n in zip(model.actions, self.fired)
             ),
             witnessed=tuple(model.reachables[i].name for i in sorted(self.witnessed)),
+            exact=self.options.exact,
         )
 
     def _finish(self, reason: str | None) -> Result:
@@ -292,7 +300,7 @@ class _Search:
     def _trace(self, fp: int, extra: Transition | None = None) -> Trace:
         """Replay the path to `fp`, then (for a step property) the offending step."""
         init_index, indices, fps = self.visited.path_to(fp)
-        trace, _ = replay_indices(self.model, init_index, indices, fps)
+        trace, _ = replay_indices(self.model, init_index, indices, fps, self.key)
         if extra is not None:
             tr = extra
             model = self.model

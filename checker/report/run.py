@@ -53,6 +53,8 @@ class RunInfo:
             words += ["--max-states", str(opts.max_states)]
         if not opts.check_deadlock:
             words.append("--no-deadlock")
+        if opts.exact:
+            words.append("--exact")
         return shlex.join(words)
 
     def file_stem(self, property_name: str) -> str:

@@ -94,6 +94,9 @@ def format_stats(stats: Stats, complete: bool = True) -> list[str]:
         lines.append(lead + ", ".join(f"{c.name}{' (fault)' if c.is_fault else ''}" for c in never))
     if stats.witnessed:
         lines.append("Reachable, witnessed: " + ", ".join(stats.witnessed))
+    if stats.exact:
+        lines.append("Visited set: exact (whole states kept; no fingerprint collisions)")
+        return lines
     lines.append(
         f"Fingerprint collision probability: {stats.collision_probability:.1e} "
         "(optimistic estimate, as TLC computes it)"

@@ -1,0 +1,175 @@
+"""Benchmarks: the engine next to a bare BFS over the same successor function.
+
+    python bench/run.py                 # the quick set (a minute or so)
+    python bench/run.py --full          # adds the big models (several minutes)
+    python bench/run.py --json out.json # also write the figures as JSON
+    python bench/run.py --only paxos-lamport-b2
+
+Each model runs twice, each time in a fresh process so peak memory is its own: once
+through `checker.check` (the whole engine: fingerprints, parents, invariants,
+deadlock, coverage) and once through the "floor", a bare BFS over the same compiled
+successor function that keeps only a set of states and checks the same invariants
+and step invariants. The
+ratio engine/floor is the engine's overhead. These are measurements, not tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections import deque
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# name -> (catalogue spec, parameters, part of the quick set)
+MODELS: dict[str, tuple[str, dict, bool]] = {
+    "paxos-lamport-b2": ("paxos-lamport", {"ballots": 2}, True),
+    "paxos-lamport-b3": ("paxos-lamport", {"ballots": 3}, False),
+    "two-phase-5": ("two-phase-commit", {"nodes": 5}, True),
+    "two-phase-6": ("two-phase-commit", {"nodes": 6}, True),
+    "two-phase-7": ("two-phase-commit", {"nodes": 7}, False),
+    "two-phase-8": ("two-phase-commit", {"nodes": 8}, False),
+    "paxos-n3": ("paxos", {"nodes": 3}, True),
+    "paxos-n3-f1": ("paxos", {"nodes": 3, "faults": 1}, False),
+    "lock-register-n3-f1-nodeadlock": ("lock-register", {"nodes": 3, "faults": 1}, True),
+    "echo-n3-partitions1": ("echo", {"nodes": 3, "partitions": 1}, True),
+}
+
+
+@dataclass
+class Figures:
+    """One measured run."""
+
+    model: str
+    mode: str  # "engine" or "floor"
+    distinct: int
+    depth: int
+    seconds: float
+    states_per_second: float
+    peak_mib: float
+    verdict: str
+
+
+def _model(name: str):
+    sys.path.insert(0, str(ROOT))
+    from checker import compile_spec
+    from checker.loader import build, resolve
+
+    spec_name, params, _ = MODELS[name]
+    return compile_spec(build(resolve(spec_name), params))
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_engine(name: str) -> Figures:
+    from checker import CheckOptions, check
+
+    model = _model(name)
+    start = time.perf_counter()
+    result = check(model, CheckOptions(check_deadlock=False, progress_interval=3600))
+    seconds = time.perf_counter() - start
+    return Figures(
+        name,
+        "engine",
+        result.stats.distinct,
+        result.stats.depth,
+        seconds,
+        result.stats.distinct / seconds,
+        _peak_mib(),
+        result.verdict.value,
+    )
+
+
+def run_floor(name: str) -> Figures:
+    """A bare BFS: a set of states, a queue, the successor function, the properties."""
+    model = _model(name)
+    start = time.perf_counter()
+    initial = model.initial()
+    seen = set(initial)
+    queue = deque((s, 1) for s in initial)
+    depth = 1
+    verdict = "holds"
+    while queue:
+        state, level = queue.popleft()
+        depth = max(depth, level)
+        for tr in model.successors(state):
+            nxt = tr.target
+            if model.step_invariants and model.check_step(state, nxt) is not None:
+                verdict = "violated"
+            if nxt not in seen:
+                seen.add(nxt)
+                if model.check_invariants(nxt) is not None:
+                    verdict = "violated"
+                queue.append((nxt, level + 1))
+    seconds = time.perf_counter() - start
+    return Figures(
+        name, "floor", len(seen), depth, seconds, len(seen) / seconds, _peak_mib(), verdict
+    )
+
+
+def measure(name: str, mode: str) -> Figures:
+    """Run one measurement in a fresh interpreter and read its figures back."""
+    proc = subprocess.run(
+        [sys.executable, __file__, "--one", name, "--mode", mode],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"{name} ({mode}) failed:\n{proc.stderr}")
+    return Figures(**json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def table(rows: list[tuple[Figures, Figures]]) -> str:
+    head = (
+        f"{'model':<30} {'distinct':>10} {'depth':>5} {'engine s':>9} {'states/s':>9} "
+        f"{'MiB':>7} {'floor s':>8} {'engine/floor':>12}"
+    )
+    lines = [head, "-" * len(head)]
+    for engine, floor in rows:
+        ratio = engine.seconds / floor.seconds if floor.seconds else float("nan")
+        lines.append(
+            f"{engine.model:<30} {engine.distinct:>10,} {engine.depth:>5} {engine.seconds:>9.2f} "
+            f"{engine.states_per_second:>9,.0f} {engine.peak_mib:>7.0f} {floor.seconds:>8.2f} "
+            f"{ratio:>12.2f}"
+        )
+        if engine.distinct != floor.distinct:
+            lines.append(f"  ! the floor found {floor.distinct:,} states")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--full", action="store_true", help="include the big models")
+    parser.add_argument("--only", action="append", choices=sorted(MODELS), help="just these")
+    parser.add_argument("--json", type=Path, help="write the figures to this file")
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--mode", choices=["engine", "floor"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        figures = run_engine(args.one) if args.mode == "engine" else run_floor(args.one)
+        print(json.dumps(asdict(figures)))
+        return
+    names = args.only or [n for n, (_, _, quick) in MODELS.items() if quick or args.full]
+    rows = []
+    for name in names:
+        print(f"  {name} ...", file=sys.stderr, flush=True)
+        rows.append((measure(name, "engine"), measure(name, "floor")))
+    print(table(rows))
+    if args.json:
+        data = [{"engine": asdict(e), "floor": asdict(f)} for e, f in rows]
+        args.json.write_text(json.dumps(data, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
