@@ -58,6 +58,7 @@ class _CompiledAction:
     domains: tuple[tuple[str, Callable[[Any], list[Any]]], ...]
     budget_slot: int | None  # index into the used-faults tuple, for faults
     limit: int
+    static: bool  # no domain looks at the state
 
 
 class Model:
@@ -78,6 +79,7 @@ class Model:
                 "the initial state(s)"
             )
         self._fingerprint = Fingerprinter()
+        self._static_bindings: dict[int, list[tuple[tuple, dict]]] = {}
         self.budget_names: tuple[str, ...] = ()
         self.actions: tuple[_CompiledAction, ...] = self._compile_actions(spec, info.actions)
         self.invariants = info.invariants
@@ -120,7 +122,8 @@ class Model:
                 slot = active.index(d.budget)
                 limit = budgets[d.budget]
             domains = tuple((name, _domain_reader(d.name, name, dom)) for name, dom in d.domains)
-            compiled.append(_CompiledAction(d, domains, slot, limit))
+            static = all(_is_static(dom) for _, dom in d.domains)
+            compiled.append(_CompiledAction(d, domains, slot, limit, static))
         if not compiled:
             raise SpecDefinitionError(
                 f"spec {type(spec).__name__} has only fault actions; add an @action"
@@ -186,17 +189,9 @@ class Model:
             if act.budget_slot is not None and used[act.budget_slot] >= act.limit:
                 continue
             method = act.definition.method
-            if act.domains:
-                names = [n for n, _ in act.domains]
-                values = [read(spec, s) for _, read in act.domains]
-                combos: Iterable[tuple] = itertools.product(*values)
-            else:
-                names = []
-                combos = ((),)
-            for combo in combos:
-                params = tuple(zip(names, combo))
+            for params, kwargs in self._bindings(index, act, s):
                 try:
-                    out = method(spec, s, **dict(params))
+                    out = method(spec, s, **kwargs)
                 except Exception as exc:
                     label = ActionLabel(act.definition.name, params, act.definition.is_fault)
                     raise SpecRuntimeError(f"action {label}", f"raised {exc!r}", exc) from exc
@@ -205,8 +200,26 @@ class Model:
                 if isinstance(out, (types.GeneratorType, list)):
                     for item in self._expand(act, params, out):
                         yield Transition(index, item[0], self._wrap(item[1], used, act))
-                else:
+                elif budgeted:
                     yield Transition(index, params, self._wrap(out, used, act))
+                else:
+                    yield Transition(index, params, out)
+
+    def _bindings(self, index: int, act: _CompiledAction, s: Any) -> list[tuple[tuple, dict]]:
+        """Every (label params, keyword arguments) of an action in state `s`.
+
+        When no domain looks at the state, the list is computed once per model.
+        """
+        cached = self._static_bindings.get(index)
+        if cached is not None:
+            return cached
+        names = [n for n, _ in act.domains]
+        values = [read(self.spec, s) for _, read in act.domains]
+        bindings = [(tuple(zip(names, combo)), dict(zip(names, combo)))
+                    for combo in itertools.product(*values)]
+        if act.static:
+            self._static_bindings[index] = bindings
+        return bindings
 
     def _expand(self, act: _CompiledAction, params: tuple, out: Iterable[Any]) -> Iterator:
         try:
@@ -304,6 +317,16 @@ def compile_spec(spec: Spec) -> Model:
         for _, read in act.domains:
             read(spec, first)  # a domain that is not iterable is refused here, at load
     return model
+
+
+def _is_static(dom: Any) -> bool:
+    """Whether a domain ignores the state: an iterable, or a function of `self` only."""
+    if not callable(dom):
+        return True
+    try:
+        return len(inspect.signature(dom).parameters) == 1
+    except (TypeError, ValueError):
+        return False
 
 
 def _domain_reader(action: str, param: str, dom: Any) -> Callable[[Any, Any], list[Any]]:
