@@ -9,6 +9,7 @@ Exit codes: 0 holds, 1 violated, 2 usage error, 3 incomplete, 4 the spec is brok
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import sys
 from collections.abc import Callable
@@ -36,7 +37,7 @@ from checker.report.views import (
     write_state_graph,
     write_views,
 )
-from checker.spec import SpecDefinitionError
+from checker.spec import Spec, SpecDefinitionError
 from checker.syntax import SyntaxProblem, parse_value
 from checker.trace import ReplayError, confirm_violation, replay_labels
 
@@ -241,6 +242,18 @@ _COMMON_OPTIONS = [
         help="Stop after this long (incomplete if it cuts).",
     ),
     click.Option(
+        ["--symmetry"],
+        is_flag=True,
+        help="Count states that differ only by renaming interchangeable nodes once "
+        "(specs that define permute).",
+    ),
+    click.Option(
+        ["--symmetry-check"],
+        is_flag=True,
+        help="Check the spec's symmetry: explore unreduced, count the symmetry classes, "
+        "and compare with a --symmetry run (use a small instance).",
+    ),
+    click.Option(
         ["--exact"],
         is_flag=True,
         help="Keep whole states in the visited set (no fingerprint collisions, more memory).",
@@ -370,8 +383,15 @@ def _run_spec(source: SpecSource, kw: dict[str, Any], generated: list[str]) -> N
         time_limit=kw["time_limit"],
         check_deadlock=kw["deadlock"],
         exact=kw["exact"],
+        symmetry="on" if kw["symmetry"] else "off",
         progress_interval=kw["progress_interval"],
     )
+    if (kw["symmetry"] or kw["symmetry_check"]) and type(spec).permute is Spec.permute:
+        raise click.UsageError(
+            f"{source.name} declares no symmetry (it defines no permute); drop --symmetry"
+        )
+    if kw["symmetry_check"]:
+        _symmetry_check(model, options)
     params = tuple(spec.describe_params().items())
     defaults = source.cls.default_params()
     changed = tuple(k for k, v in params if k in given or defaults.get(k) != v)
@@ -393,6 +413,26 @@ def _run_spec(source: SpecSource, kw: dict[str, Any], generated: list[str]) -> N
     if kw["graph"]:
         _save(lambda: write_state_graph(kw["out"], run, model, graph), "the state graph")
     sys.exit(result.exit_code)
+
+
+def _symmetry_check(model: Any, options: CheckOptions) -> NoReturn:
+    """Compare the symmetry classes of the unreduced space with a reduced run."""
+    plain = dataclasses.replace(options, symmetry="count", check_deadlock=False)
+    reduced = dataclasses.replace(options, symmetry="on", check_deadlock=False)
+    full = check(model.explorer(), plain)
+    small = check(model.explorer(), reduced)
+    if full.verdict is not Verdict.HOLDS or small.verdict is not Verdict.HOLDS:
+        reason = full.incomplete_reason or small.incomplete_reason or (
+            full.error or small.error)
+        _fail(f"symmetry check could not finish: {reason}", 3 if reason else EXIT_SPEC_BROKEN)
+    orbits = full.stats.orbits
+    click.echo(f"Unreduced: {full.stats.distinct:,} states in {orbits:,} symmetry classes; "
+               f"reduced run: {small.stats.distinct:,} states")
+    if orbits != small.stats.distinct:
+        _fail("SYMMETRY CHECK FAILED: the reduced run should find exactly one state per "
+              "class; permute is not a symmetry of this spec", 1)
+    click.echo("Symmetry check passed: permute is consistent with the transitions")
+    sys.exit(0)
 
 
 def _save(write: Callable[[], Written], what: str) -> None:

@@ -148,6 +148,39 @@ class Model:
             return [(s, zero) for s in states]
         return states
 
+    def symmetric_key(self, exact: bool = False) -> Callable[[Any], Any]:
+        """A key equal for states that differ only by renaming interchangeable nodes.
+
+        It is the smallest fingerprint over all renamings (or, with `exact`, the
+        renamed state that has it). Raises `SpecDefinitionError` without `permute`.
+        """
+        spec = self.spec
+        if type(spec).permute is Spec.permute:
+            raise SpecDefinitionError(
+                f"spec {type(spec).__name__} declares no symmetry; define "
+                "permute(self, state, perm) to rename node ids, or drop --symmetry"
+            )
+        ids = list(spec.symmetric_ids())
+        perms = [dict(zip(ids, p)) for p in itertools.permutations(ids)]
+        budgeted = bool(self.budget_names)
+        fingerprint = self.fingerprint
+
+        def key(st: Any) -> Any:
+            s = st[0] if budgeted else st
+            best_fp, best = None, None
+            for perm in perms:
+                try:
+                    t = spec.permute(s, perm)
+                except Exception as exc:
+                    raise SpecRuntimeError("permute", f"raised {exc!r}", exc) from exc
+                t = (t, st[1]) if budgeted else t
+                fp = fingerprint(t)
+                if best_fp is None or fp < best_fp:
+                    best_fp, best = fp, t
+            return best if exact else best_fp
+
+        return key
+
     def explorer(self, roots: list[Any] | None = None) -> Model:
         """This model without properties, optionally starting from `roots` (model states).
 

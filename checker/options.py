@@ -29,6 +29,10 @@ class CheckOptions:
     #: keep whole states in the visited set (no collision is possible, more memory)
     #: instead of 64-bit fingerprints (TLC's way: compact, a tiny collision risk)
     exact: bool = False
+    #: "off"; "on": states that differ only by a renaming of interchangeable nodes
+    #: (the spec's `permute`) count as one; "count": explore unreduced but also count
+    #: those classes (orbits), for checking that `permute` really is a symmetry
+    symmetry: str = "off"
     check_deadlock: bool = True
     progress_interval: float = 3.0
     #: record the state graph (states and labelled edges) while it has at most this many
@@ -40,5 +44,7 @@ class CheckOptions:
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise ValueError(f"{name} must be >= 0, got {value}")
+        if self.symmetry not in ("off", "on", "count"):
+            raise ValueError(f"symmetry must be off, on or count, not {self.symmetry!r}")
         if self.time_limit is not None and self.time_limit <= 0:
             raise ValueError(f"time_limit must be > 0 seconds, got {self.time_limit}")

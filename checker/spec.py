@@ -210,6 +210,19 @@ class Spec:
     def spec_info(cls) -> SpecInfo:
         return cls._info
 
+    def permute(self, state: Any, perm: dict[Any, Any]) -> Any:
+        """The state with node ids renamed by `perm` (old id -> new id), for --symmetry.
+
+        Define it only when nodes are interchangeable: the initial states, every
+        action and every property must treat a renamed state like the original.
+        `check --symmetry-check` verifies that on a small instance.
+        """
+        raise NotImplementedError
+
+    def symmetric_ids(self) -> Iterable[Any]:
+        """The interchangeable node ids that `permute` renames (by default 0..nodes-1)."""
+        return range(self.nodes)  # type: ignore[attr-defined]
+
     def omitted_actions(self) -> frozenset[str]:
         """Names of actions that cannot fire in this configuration, left out of the model.
 

@@ -46,6 +46,30 @@ class Echo(Protocol):
             return local.set(duplicate=True)
         return local.set(answered=local.answered | {m.src})
 
+    def symmetric_ids(self) -> range:
+        return range(1, self.nodes)  # the servers are interchangeable; the client is not
+
+    def permute(self, s: State, perm: dict[int, int]) -> State:
+        rename = {0: 0, **perm}
+        nodes = [None] * self.nodes
+        for n, local in enumerate(s.node):
+            nodes[rename[n]] = local
+        client = nodes[0]
+        nodes[0] = client.set(answered=frozenset(rename[n] for n in client.answered))
+        moved = [m.set(src=rename[m.src], dst=rename[m.dst]) for m in self.net.messages(s.net)]
+        counts = self.net.counts(s.net)
+        net = self.net.add(self.net.empty(), [
+            m2 for m, m2 in zip(self.net.messages(s.net), moved) for _ in range(counts[m])])
+        down = [False] * self.nodes
+        for n, d in enumerate(s.down):
+            down[rename[n]] = d
+        cut = s.cut
+        if cut is not None:
+            cut = frozenset(rename[n] for n in cut)
+            if 0 not in cut:  # keep the canonical side: the one holding node 0
+                cut = frozenset(range(self.nodes)) - cut
+        return s.set(node=tuple(nodes), net=net, down=tuple(down), cut=cut)
+
     @terminal
     def quiescent(self, s: State) -> bool:
         """Done when the client has heard from every server; anything else is waiting."""

@@ -71,6 +71,7 @@ class Stats:
     coverage: tuple[ActionCoverage, ...]
     witnessed: tuple[str, ...]
     exact: bool = False
+    orbits: int | None = None  # with symmetry="count": classes of symmetric states
 
     @property
     def states_per_second(self) -> float:

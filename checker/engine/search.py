@@ -121,6 +121,10 @@ class _Search:
         self.recorder = _Recorder(model, options.graph_limit) if options.graph_limit else None
         # what the visited set is keyed by: the state itself (exact) or its fingerprint
         self.key = _same if options.exact else model.fingerprint
+        if options.symmetry == "on":
+            self.key = model.symmetric_key(exact=options.exact)
+        self.orbit_key = model.symmetric_key() if options.symmetry == "count" else None
+        self.orbits: set[int] = set()
         self.start = time.monotonic()
         self.next_report = self.start + options.progress_interval
 
@@ -146,7 +150,11 @@ class _Search:
                         self._stats(),
                         error=SpecError(err.where, err.message, None),
                     )
-                fp = self.key(st)
+                try:
+                    fp = self.key(st)
+                except SpecRuntimeError as err:
+                    return Result(Verdict.SPEC_ERROR, self._stats(),
+                                  error=SpecError(err.where, err.message, None))
                 if admitted and self._admit(st, fp, None, index):
                     self.frontier.push((st, fp, 0))
             reason = self._explore()
@@ -237,6 +245,8 @@ class _Search:
         model = self.model
         if self.recorder is not None:
             self.recorder.state(fp, st, parent is None)
+        if self.orbit_key is not None:
+            self.orbits.add(self.orbit_key(st))
         try:
             failure = model.check_invariants(st)
             if model.reachables and len(self.witnessed) < len(model.reachables):
@@ -276,6 +286,7 @@ class _Search:
             ),
             witnessed=tuple(model.reachables[i].name for i in sorted(self.witnessed)),
             exact=self.options.exact,
+            orbits=len(self.orbits) if self.orbit_key is not None else None,
         )
 
     def _finish(self, reason: str | None) -> Result:
