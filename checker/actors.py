@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from checker.model import ordered_domain
 from checker.network import NETWORKS, Message, Network, make_network, payload
 from checker.spec import ActionLabel, Choice, Spec, SpecDefinitionError, action, fault, terminal
 from checker.state import State, with_item
@@ -370,11 +371,13 @@ def _timer_action(name: str, method: Callable[..., Any], domains: dict[str, Any]
     names = tuple(domains)
 
     def values(self: Protocol, n: Any, local: Any) -> list[list[Any]]:
-        out = []
-        for dom in domains.values():
-            vals = dom(self, n, local) if callable(dom) else dom
-            out.append(sorted(vals) if isinstance(vals, (set, frozenset)) else list(vals))
-        return out
+        return [
+            ordered_domain(
+                f"domain of `{param}` in timer `{name}`",
+                dom(self, n, local) if callable(dom) else dom,
+            )
+            for param, dom in domains.items()
+        ]
 
     def step(self: Protocol, s: State) -> Iterator[Choice]:
         for n in self.node_ids():

@@ -23,7 +23,7 @@ from checker.engine.result import Violation, ViolationKind
 from checker.loader import LoadError, SpecSource, build, catalogue, resolve
 from checker.model import SpecRuntimeError, compile_spec
 from checker.network import NETWORKS
-from checker.options import CheckOptions, Strategy
+from checker.options import FLAG_PARAMS, CheckOptions, Strategy
 from checker.report.counterexample import CounterexampleFileError, read_counterexample
 from checker.report.diagrams import trace_diagram
 from checker.report.html import html_report
@@ -55,6 +55,8 @@ class _SpecGroup(click.Group):
             source = resolve(cmd_name)
         except LoadError as err:
             raise click.UsageError(str(err), ctx) from None
+        except SpecDefinitionError as err:
+            _fail(f"spec {cmd_name} is broken: {err}", EXIT_SPEC_BROKEN)
         return _spec_command(source)
 
     def resolve_command(self, ctx: click.Context, args: list[str]):
@@ -115,27 +117,34 @@ def list_command() -> None:
     "html: the self-contained report. Printed to stdout.",
 )
 def show_command(file: Path, fmt: str) -> None:
-    """Replay a saved counterexample against the current spec, then render it."""
+    """Replay a saved counterexample against the current spec, then render it.
+
+    Exit 1 when the violation is confirmed (it still happens), 2 when the file is
+    unreadable or stale (the current spec no longer allows that path or violation).
+    """
     try:
         saved = read_counterexample(file)
-        source = resolve(saved.spec_ref)
+        source = resolve(saved.spec_ref, base=file.parent)
         model = compile_spec(build(source, dict(saved.params)))
     except (CounterexampleFileError, LoadError) as err:
         raise click.UsageError(str(err)) from None
     except (SpecDefinitionError, SpecRuntimeError) as err:
-        _fail(f"spec {saved.spec_name} is broken: {err}", EXIT_SPEC_BROKEN)
+        _fail(f"spec {saved.spec_ref} is broken: {err}", EXIT_SPEC_BROKEN)
     try:
         trace, states = replay_labels(model, saved.labels, saved.initial)
         still = confirm_violation(model, states, saved.kind, saved.property)
     except (ReplayError, SpecRuntimeError) as err:
-        _fail(f"{file} no longer replays against the current spec: {err}", 1)
+        _fail(f"{file} is stale: it no longer replays against the current spec: {err}", 2)
     if still is None:
-        _fail(f"{file} replays, but its last state no longer violates {saved.property}", 1)
+        _fail(
+            f"{file} is stale: it replays, but its last state no longer violates {saved.property}",
+            2,
+        )
     violation = Violation(saved.property, ViolationKind(saved.kind), still or saved.message, trace)
     if fmt != "text":
         run = RunInfo(saved.spec_name, saved.spec_ref, saved.params)
         click.echo(_render(fmt, run, model, violation), nl=False)
-        return
+        sys.exit(1)  # the violation is confirmed
     drift = [
         k
         for k, (step, fp) in enumerate(zip(trace.steps, saved.fingerprints))
@@ -152,6 +161,7 @@ def show_command(file: Path, fmt: str) -> None:
         )
     for line in format_trace(trace):
         click.echo(line)
+    sys.exit(1)  # the violation is confirmed
 
 
 def _render(fmt: str, run: RunInfo, model: Any, violation: Violation) -> str:
@@ -302,19 +312,22 @@ _COMMON_OPTIONS = [
     ),
 ]
 _RESERVED = {o.name for o in _COMMON_OPTIONS} | {"help"}
-# options that set the spec parameter of the same name, and why a spec may lack it
-_FLAG_PARAMS = {
+# why a spec may lack the parameter a flag sets (the flags are shown only when it has it)
+_WHY_NOT = {
     "nodes": "it has no `nodes` parameter",
     "faults": "it has no fault model (no `faults` parameter)",
-    "network": "it is not a message-passing spec",
-    "drop": "it is not a message-passing spec",
-    "duplicate": "it is not a message-passing spec",
-    "partitions": "it is not a message-passing spec",
 }
 
 
 def _spec_command(source: SpecSource) -> click.Command:
-    spec_params = [p for p in source.parameters() if p.name not in _FLAG_PARAMS]
+    spec_params = [p for p in source.parameters() if p.name not in FLAG_PARAMS]
+    takes = {p.name for p in source.cls.spec_info().params}
+    # flags for parameters this spec lacks are not offered (but are refused clearly)
+    common = [
+        o
+        for o in _COMMON_OPTIONS
+        if o.name not in FLAG_PARAMS or o.name in takes or o.name in _WHY_NOT
+    ]
     extra = [
         click.Option(
             [f"--{p.name.replace('_', '-')}", p.name],
@@ -335,7 +348,7 @@ def _spec_command(source: SpecSource) -> click.Command:
 
     return click.Command(
         source.ref,
-        params=_COMMON_OPTIONS + extra,
+        params=common + extra,
         callback=run,
         help="\n\n".join(lines),
         no_args_is_help=False,
@@ -350,10 +363,11 @@ def _describe(p: inspect.Parameter, defaults: dict[str, Any]) -> str:
 def _run_spec(source: SpecSource, kw: dict[str, Any], generated: list[str]) -> None:
     given: dict[str, Any] = {}
     takes = {p.name for p in source.cls.spec_info().params}
-    for key, why in _FLAG_PARAMS.items():
-        if kw[key] is None:
+    for key in FLAG_PARAMS:
+        if kw.get(key) is None:
             continue
         if key not in takes:
+            why = _WHY_NOT.get(key, "it is not a message-passing spec")
             raise click.UsageError(f"{source.name} does not take --{key}: {why}")
         given[key] = kw[key]
     try:
@@ -370,6 +384,8 @@ def _run_spec(source: SpecSource, kw: dict[str, Any], generated: list[str]) -> N
         raise click.UsageError(str(err)) from None
     except LoadError as err:
         raise click.UsageError(str(err)) from None
+    except SpecDefinitionError as err:
+        _fail(f"spec {source.name} is broken: {err}", EXIT_SPEC_BROKEN)
     try:
         model = compile_spec(spec)
     except SpecDefinitionError as err:
@@ -394,7 +410,7 @@ def _run_spec(source: SpecSource, kw: dict[str, Any], generated: list[str]) -> N
         _symmetry_check(model, options)
     params = tuple(spec.describe_params().items())
     defaults = source.cls.default_params()
-    changed = tuple(k for k, v in params if k in given or defaults.get(k) != v)
+    changed = tuple(k for k, v in params if defaults.get(k) != v)
     run = RunInfo(source.name, source.ref, params, options, changed)
     click.echo(f"Checking {source.name}  {run.params_text()}  ({options.strategy.value})", err=True)
     result = check(model, options, observer=lambda p: click.echo(format_progress(p), err=True))
@@ -422,15 +438,19 @@ def _symmetry_check(model: Any, options: CheckOptions) -> NoReturn:
     full = check(model.explorer(), plain)
     small = check(model.explorer(), reduced)
     if full.verdict is not Verdict.HOLDS or small.verdict is not Verdict.HOLDS:
-        reason = full.incomplete_reason or small.incomplete_reason or (
-            full.error or small.error)
+        reason = full.incomplete_reason or small.incomplete_reason or (full.error or small.error)
         _fail(f"symmetry check could not finish: {reason}", 3 if reason else EXIT_SPEC_BROKEN)
     orbits = full.stats.orbits
-    click.echo(f"Unreduced: {full.stats.distinct:,} states in {orbits:,} symmetry classes; "
-               f"reduced run: {small.stats.distinct:,} states")
+    click.echo(
+        f"Unreduced: {full.stats.distinct:,} states in {orbits:,} symmetry classes; "
+        f"reduced run: {small.stats.distinct:,} states"
+    )
     if orbits != small.stats.distinct:
-        _fail("SYMMETRY CHECK FAILED: the reduced run should find exactly one state per "
-              "class; permute is not a symmetry of this spec", 1)
+        _fail(
+            "SYMMETRY CHECK FAILED: the reduced run should find exactly one state per "
+            "class; permute is not a symmetry of this spec",
+            1,
+        )
     click.echo("Symmetry check passed: permute is consistent with the transitions")
     sys.exit(0)
 

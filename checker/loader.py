@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from checker.spec import Spec
+from checker.spec import Spec, SpecDefinitionError
 
 
 class LoadError(Exception):
@@ -46,14 +46,23 @@ def catalogue() -> tuple:
     return specs.CATALOGUE
 
 
-def resolve(ref: str) -> SpecSource:
-    """Find the spec called `ref`; raises `LoadError` with a hint."""
+def resolve(ref: str, base: Path | None = None) -> SpecSource:
+    """Find the spec called `ref`; raises `LoadError` with a hint.
+
+    A relative file path is looked up under `base` (the folder of a saved
+    counterexample, which names its spec relative to itself), then in the working
+    folder. A file that fails to import raises `SpecDefinitionError`: the spec is
+    broken, not the command.
+    """
     for entry in catalogue():
         if entry.name == ref:
             return SpecSource(ref, entry.name, entry.spec, entry.summary, dict(entry.fixed))
     path_part, _, cls_part = ref.partition(":") if ref.count(":") == 1 else (ref, "", "")
     if path_part.endswith(".py") or Path(path_part).suffix == ".py":
-        return _from_file(ref, Path(path_part), cls_part or None)
+        path = Path(path_part)
+        if base is not None and not path.is_absolute() and (base / path).is_file():
+            path = base / path
+        return _from_file(ref, path, cls_part or None)
     if cls_part:
         return _from_module(ref, path_part, cls_part)
     names = ", ".join(e.name for e in catalogue())
@@ -75,9 +84,12 @@ def _from_file(ref: str, path: Path, cls_name: str | None) -> SpecSource:
     sys.modules[module_name] = module
     try:
         module_spec.loader.exec_module(module)
+    except SpecDefinitionError:
+        del sys.modules[module_name]
+        raise
     except Exception as exc:
         del sys.modules[module_name]
-        raise LoadError(f"importing {path} failed: {type(exc).__name__}: {exc}") from exc
+        raise SpecDefinitionError(f"importing {path} failed: {type(exc).__name__}: {exc}") from exc
     return _pick(ref, module, cls_name, str(path))
 
 
@@ -95,17 +107,15 @@ def _pick(ref: str, module: Any, cls_name: str | None, where: str) -> SpecSource
         if not (inspect.isclass(cls) and issubclass(cls, Spec)):
             raise LoadError(f"{where} has no Spec subclass named {cls_name!r}")
         return SpecSource(ref, cls.name, cls, _summary(cls))
-    found = [
+    defined = [
         c
         for c in vars(module).values()
-        if inspect.isclass(c)
-        and issubclass(c, Spec)
-        and c.__module__ == module.__name__
-        and c.spec_info().actions
-        and c.init_states is not Spec.init_states
+        if inspect.isclass(c) and issubclass(c, Spec) and c.__module__ == module.__name__
     ]
+    # a base class that another spec here extends is not a candidate
+    found = [c for c in defined if not any(o is not c and issubclass(o, c) for o in defined)]
     if not found:
-        raise LoadError(f"{where} defines no Spec subclass with actions and init_states()")
+        raise LoadError(f"{where} defines no Spec subclass")
     if len(found) > 1:
         names = ", ".join(c.__name__ for c in found)
         raise LoadError(f"{where} defines several specs ({names}); name one: {where}:ClassName")
@@ -135,6 +145,10 @@ def build(source: SpecSource, given: Mapping[str, Any]) -> Spec:
         return source.cls(**{**source.fixed, **given})
     except (ValueError, TypeError) as exc:
         raise LoadError(f"{source.name} refused its parameters: {exc}") from exc
+    except Exception as exc:
+        raise SpecDefinitionError(
+            f"{source.name}.__init__ raised {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def _check_type(spec: str, param: inspect.Parameter, value: Any) -> None:

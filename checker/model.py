@@ -35,6 +35,14 @@ class SpecRuntimeError(Exception):
         self.cause = cause
 
 
+class BadDomain(SpecRuntimeError, SpecDefinitionError):
+    """A parameter domain that is not iterable: refused at load, or when met later."""
+
+    def __init__(self, where: str, message: str):
+        SpecRuntimeError.__init__(self, where, message)
+        self.args = (f"{where} {message}",)
+
+
 class Transition(NamedTuple):
     """One enabled step: which action (index into `Model.actions`), with what parameters."""
 
@@ -202,9 +210,6 @@ class Model:
         """The spec's view of a model state (without the fault counters)."""
         return st[0] if self.budget_names else st
 
-    def faults_used(self, st: Any) -> dict[str, int]:
-        return dict(zip(self.budget_names, st[1])) if self.budget_names else {}
-
     def fingerprint(self, st: Any) -> int:
         """The state's stable fingerprint; refuses values that cannot be in a state."""
         try:
@@ -230,6 +235,13 @@ class Model:
                     raise SpecRuntimeError(f"action {label}", f"raised {exc!r}", exc) from exc
                 if out is None:
                     continue
+                if type(out) is bool:
+                    label = ActionLabel(act.definition.name, params, act.definition.is_fault)
+                    raise SpecRuntimeError(
+                        f"action {label}",
+                        f"returned {out}; return the next state, or None when it is disabled "
+                        "(`return cond and s.set(...)` returns False)",
+                    )
                 if isinstance(out, (types.GeneratorType, list)):
                     for item in self._expand(act, params, out):
                         yield Transition(index, item[0], self._wrap(item[1], used, act))
@@ -248,8 +260,10 @@ class Model:
             return cached
         names = [n for n, _ in act.domains]
         values = [read(self.spec, s) for _, read in act.domains]
-        bindings = [(tuple(zip(names, combo)), dict(zip(names, combo)))
-                    for combo in itertools.product(*values)]
+        bindings = [
+            (tuple(zip(names, combo)), dict(zip(names, combo)))
+            for combo in itertools.product(*values)
+        ]
         if act.static:
             self._static_bindings[index] = bindings
         return bindings
@@ -281,9 +295,6 @@ class Model:
 
     def is_fault(self, action: int) -> bool:
         return self.actions[action].definition.is_fault
-
-    def action_names(self) -> list[str]:
-        return [a.definition.name for a in self.actions]
 
     def check_invariants(self, st: Any, only: str | None = None) -> PropertyFailure | None:
         """The first invariant (or just `only`) that fails in `st`, or None."""
@@ -370,7 +381,7 @@ def _domain_reader(action: str, param: str, dom: Any) -> Callable[[Any, Any], li
     """
     where = f"domain of `{param}` in action `{action}`"
     if not callable(dom):
-        fixed = _ordered(where, dom)
+        fixed = ordered_domain(where, dom)
         return lambda spec, s: fixed
     try:
         arity = len(inspect.signature(dom).parameters)
@@ -386,7 +397,7 @@ def _domain_reader(action: str, param: str, dom: Any) -> Callable[[Any, Any], li
             values = dom(spec) if arity == 1 else dom(spec, s)
         except Exception as exc:
             raise SpecRuntimeError(where, f"raised {exc!r}", exc) from exc
-        return _ordered(where, values)
+        return ordered_domain(where, values)
 
     if arity == 2:
         return call
@@ -400,11 +411,12 @@ def _domain_reader(action: str, param: str, dom: Any) -> Callable[[Any, Any], li
     return once
 
 
-def _ordered(where: str, values: Any) -> list[Any]:
+def ordered_domain(where: str, values: Any) -> list[Any]:
     if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
-        raise SpecDefinitionError(
-            f"{where} is not iterable (got {type(values).__name__} {values!r}); "
-            "give a range, tuple or set of values, e.g. range(self.nodes)"
+        raise BadDomain(
+            where,
+            f"is not iterable (got {type(values).__name__} {values!r}); "
+            "give a range, tuple or set of values, e.g. range(self.nodes)",
         )
     if isinstance(values, (set, frozenset, dict)):
         try:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+#: spec parameters that have a command-line flag of their own (`--nodes 3`, `--drop 1`)
+FLAG_PARAMS = ("nodes", "faults", "network", "drop", "duplicate", "partitions")
+
 
 class Strategy(str, Enum):
     """Frontier discipline: BFS finds shortest counterexamples, DFS uses less queue."""

@@ -70,6 +70,19 @@ class State(tuple):
         inner = ", ".join(f"{k}={v!r}" for k, v in zip(self._fields, self))
         return f"State({inner})"
 
+    # Records with different field names are different values, even with equal
+    # contents; the hash stays the tuple's (equal records hash equal).
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, State):
+            return type(self) is type(other) and tuple.__eq__(self, other)
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+    __hash__ = tuple.__hash__
+
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (self._fields, tuple(self)))
 
@@ -168,8 +181,10 @@ def canonical(value: Any) -> Any:
     t = type(value)
     if t in _ATOMS:
         return value
-    if t is tuple or isinstance(value, State):
+    if t is tuple:
         return tuple(canonical(v) for v in value)
+    if isinstance(value, State):
+        return ("<record>", value._fields) + tuple(canonical(v) for v in value)
     if isinstance(value, frozenset):  # FrozenMap and Bag canonicalise as their pairs
         if _SORTED_SETS:
             return frozenset(canonical(v) for v in value)
@@ -202,75 +217,67 @@ def fingerprint(state: Any) -> int:
     t = type(state)
     if not _SORTED_SETS:
         return xxhash.xxh3_64_intdigest(dumps(canonical(state), _MARSHAL_VERSION))
-    try:
-        if t is tuple:
-            try:
-                return xxhash.xxh3_64_intdigest(dumps(state, _MARSHAL_VERSION))
-            except ValueError:
-                # e.g. (record, fault counters): flatten records one level down
-                flat = tuple(tuple(v) if isinstance(v, State) else v for v in state)
-                return xxhash.xxh3_64_intdigest(dumps(flat, _MARSHAL_VERSION))
-        if isinstance(state, State):
-            return xxhash.xxh3_64_intdigest(dumps(tuple(state), _MARSHAL_VERSION))
-    except ValueError:
-        pass
+    if t is tuple or t in _ATOMS or t is frozenset:
+        try:  # builtins only: marshal it as it is
+            return xxhash.xxh3_64_intdigest(dumps(state, _MARSHAL_VERSION))
+        except ValueError:
+            pass
     return xxhash.xxh3_64_intdigest(dumps(canonical(state), _MARSHAL_VERSION))
 
 
 class Fingerprinter:
     """Fast, stable fingerprints for states built from shared immutable parts.
 
-    A state whose values are all builtins gets exactly `fingerprint(state)`. In a
-    state with nested records or frozensets of them (a node's local state, the set of
-    messages), each such part is replaced by its own 64-bit digest, memoised by value
-    (up to `memo_limit` parts): those parts recur across many states, so a new state
-    costs a few dictionary look-ups and one small `marshal`. Stable across processes,
-    like `fingerprint`, but not equal to it for nested states.
+    The encoding is a pure function of the value: atoms and tuples are kept as they
+    are; every record (with its field names) and every frozenset is replaced by its
+    own 64-bit digest. Digests of nested parts are memoised by object identity (a
+    part that did not change between two states is the same object), so a new state
+    costs a few look-ups and one small `marshal`; identity also keeps `1`, `True` and
+    `1.0` apart. Stable across processes, like `fingerprint`, but a different function.
     """
 
     def __init__(self, memo_limit: int = 1 << 20):
-        self._memo: dict[Any, int] = {}
+        self._memo: dict[int, tuple[Any, int]] = {}
         self._limit = memo_limit
-        self._nested: set[type] = set()  # record classes that hold non-builtin values
 
     def __call__(self, state: Any) -> int:
-        t = type(state)
-        if _SORTED_SETS and t not in self._nested:
-            try:
-                flat = tuple(state) if isinstance(state, State) else state
-                return xxhash.xxh3_64_intdigest(marshal.dumps(flat, _MARSHAL_VERSION))
-            except ValueError:
-                self._nested.add(t)
-        if isinstance(state, State) or t is tuple:
-            small = tuple([self._small(v) for v in state])
-        else:
-            small = self._small(state)
-        return xxhash.xxh3_64_intdigest(marshal.dumps(small, _MARSHAL_VERSION))
+        return xxhash.xxh3_64_intdigest(marshal.dumps(self._encode(state), _MARSHAL_VERSION))
+
+    def _encode(self, value: Any) -> Any:
+        """The marshal-able form of the top-level state (not memoised: states are unique)."""
+        t = type(value)
+        if isinstance(value, State):
+            return ("<record>", value._fields) + tuple([self._small(v) for v in value])
+        if t is tuple:
+            return tuple([self._small(v) for v in value])
+        return self._small(value)
 
     def _small(self, value: Any) -> Any:
-        """`value` with every nested record or frozenset replaced by its digest."""
         t = type(value)
         if t in _ATOMS:
             return value
         if t is tuple:
             return tuple([self._small(v) for v in value])
         memo = self._memo
-        try:
-            return memo[value]
-        except KeyError:
-            pass
-        except TypeError:
-            return canonical(value)  # unhashable: let canonical() name the problem
+        hit = memo.get(id(value))
+        if hit is not None and hit[0] is value:
+            return hit[1]
         if isinstance(value, State):
-            small: Any = ("<record>",) + tuple([self._small(v) for v in value])
+            small: Any = ("<record>", value._fields) + tuple([self._small(v) for v in value])
         elif isinstance(value, frozenset):
+            tag = (
+                "<bag>"
+                if isinstance(value, Bag)
+                else ("<map>" if isinstance(value, FrozenMap) else "<set>")
+            )
             parts = [self._small(v) for v in value]
-            small = ("<set>",) + tuple(sorted(parts, key=_sort_key))
+            small = (tag,) + tuple(sorted(parts, key=_sort_key))
         else:
-            small = canonical(value)
+            small = ("<other>", canonical(value))
         digest = xxhash.xxh3_64_intdigest(marshal.dumps(small, _MARSHAL_VERSION))
-        if len(memo) < self._limit:
-            memo[value] = digest
+        if len(memo) >= self._limit:
+            memo.clear()  # a pure function: forgetting costs time, never correctness
+        memo[id(value)] = (value, digest)  # the value is kept so its id stays unique
         return digest
 
 

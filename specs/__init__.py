@@ -9,10 +9,12 @@ from specs.paxos import (
     PaxosAmnesia,
     PaxosIgnoreVotes,
     PaxosNoPromiseCheck,
+    PaxosRecovery,
     PaxosSmallQuorums,
 )
 from specs.paxos_lamport import PaxosLamport
 from specs.registers import CasRegister, LocklessRecheckRegister, LocklessRegister, LockRegister
+from specs.two_phase import TwoPhase
 
 _REGISTER = "shared-memory consensus"
 _PAXOS = "Paxos"
@@ -90,11 +92,25 @@ CATALOGUE: tuple[Entry, ...] = (
         (violates("agreement", 14, nodes=3),),
     ),
     Entry(
+        "paxos-recovery",
+        PaxosRecovery,
+        _PAXOS,
+        "acceptors crash and restart, keeping promise and vote on disk (the control case)",
+        (holds(nodes=3, faults=1, slow=True),),
+    ),
+    Entry(
         "paxos-amnesia",
         PaxosAmnesia,
         _PAXOS,
         "buggy: acceptors restart after a crash with nothing on disk",
         (violates("agreement", 16, nodes=3, faults=1, slow=True),),
+    ),
+    Entry(
+        "two-phase-commit",
+        TwoPhase,
+        _MESSAGES,
+        "TwoPhase.tla transcribed; matches TLC's 288 states / depth 11 for 3 RMs",
+        (holds(nodes=3), holds(nodes=6, slow=True)),
     ),
     Entry(
         "paxos-lamport",
@@ -104,8 +120,3 @@ CATALOGUE: tuple[Entry, ...] = (
         (holds(nodes=3, values=2, ballots=2),),
     ),
 )
-
-
-def find(name: str) -> Entry | None:
-    """The catalogue entry called `name`, or None."""
-    return next((e for e in CATALOGUE if e.name == name), None)

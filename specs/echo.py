@@ -58,8 +58,10 @@ class Echo(Protocol):
         nodes[0] = client.set(answered=frozenset(rename[n] for n in client.answered))
         moved = [m.set(src=rename[m.src], dst=rename[m.dst]) for m in self.net.messages(s.net)]
         counts = self.net.counts(s.net)
-        net = self.net.add(self.net.empty(), [
-            m2 for m, m2 in zip(self.net.messages(s.net), moved) for _ in range(counts[m])])
+        net = self.net.add(
+            self.net.empty(),
+            [m2 for m, m2 in zip(self.net.messages(s.net), moved) for _ in range(counts[m])],
+        )
         down = [False] * self.nodes
         for n, d in enumerate(s.down):
             down[rename[n]] = d

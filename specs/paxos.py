@@ -249,3 +249,10 @@ class PaxosAmnesia(Paxos):
     name = "paxos-amnesia"
     recovery = True
     durable = ()
+
+
+class PaxosRecovery(Paxos):
+    """Acceptors may crash and restart, keeping their promise and vote on disk (safe)."""
+
+    name = "paxos-recovery"
+    recovery = True

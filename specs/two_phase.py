@@ -55,6 +55,17 @@ class TwoPhase(Spec):
         self.nodes = nodes
         self.rm_set: frozenset[int] = frozenset(range(nodes))
 
+    def permute(self, s: State, perm: dict[int, int]) -> State:
+        """Rename resource managers: they are interchangeable (TLC's Permutations(RM))."""
+        rm_state = [""] * self.nodes
+        for rm, st in enumerate(s.rmState):
+            rm_state[perm[rm]] = st
+        return s.set(
+            rmState=tuple(rm_state),
+            tmPrepared=frozenset(perm[rm] for rm in s.tmPrepared),
+            msgs=frozenset(("Prepared", perm[m[1]]) if m[0] == "Prepared" else m for m in s.msgs),
+        )
+
     # --- Init and Next -------------------------------------------------------------
 
     def init_states(self):

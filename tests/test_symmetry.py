@@ -8,6 +8,7 @@ from click.testing import CliRunner
 from checker import CheckOptions, Verdict, check
 from checker.cli import main
 from specs.echo import Echo
+from specs.two_phase import TwoPhase
 
 OFF = CheckOptions(check_deadlock=False)
 ON = CheckOptions(check_deadlock=False, symmetry="on")
@@ -65,3 +66,11 @@ def test_cli_symmetry_check_and_refusal():
     refused = CliRunner().invoke(main, ["cas-register", "--symmetry"])
     assert refused.exit_code == 2
     assert "declares no symmetry" in refused.output
+
+
+@pytest.mark.parametrize(("nodes", "reduced"), [(3, 80), (4, 166)])
+def test_two_phase_commit_resource_managers_are_interchangeable(nodes, reduced):
+    counted = check(TwoPhase(nodes=nodes), COUNT)
+    result = check(TwoPhase(nodes=nodes), ON)
+    assert result.verdict is Verdict.HOLDS
+    assert counted.stats.orbits == result.stats.distinct == reduced

@@ -153,8 +153,11 @@ class _Search:
                 try:
                     fp = self.key(st)
                 except SpecRuntimeError as err:
-                    return Result(Verdict.SPEC_ERROR, self._stats(),
-                                  error=SpecError(err.where, err.message, None))
+                    return Result(
+                        Verdict.SPEC_ERROR,
+                        self._stats(),
+                        error=SpecError(err.where, err.message, None),
+                    )
                 if admitted and self._admit(st, fp, None, index):
                     self.frontier.push((st, fp, 0))
             reason = self._explore()
@@ -199,8 +202,8 @@ class _Search:
         fingerprint, visited, push = self.key, self.visited, self.frontier.push
         recorder = self.recorder
         progress = False
-        index = -1
-        for index, tr in enumerate(model.successors(st)):  # noqa: B007
+        for index, tr in enumerate(model.successors(st)):
+            self.generated += 1
             fired[tr.action] += 1
             if progress_actions[tr.action]:
                 progress = True
@@ -209,9 +212,10 @@ class _Search:
                 continue
             try:
                 nfp = fingerprint(nxt)
-            except SpecRuntimeError as err:
+                new = nfp not in visited
+            except (SpecRuntimeError, TypeError) as err:
                 raise model.invalid_state(nxt, tr) from err
-            if nfp not in visited:
+            if new:
                 model.validate_state(nxt, tr)
                 if steps >= self.max_steps:
                     self.max_steps = steps + 1
@@ -223,20 +227,22 @@ class _Search:
                 failure = model.check_step(st, nxt)
                 if failure:
                     raise _Found(self._violation(failure, fp, extra=tr))
-        self.generated += index + 1
-        if not progress and self.options.check_deadlock and not model.is_terminal(st):
+        self._check_deadlock(st, fp, progress)
+
+    def _check_deadlock(self, st: Any, fp: int, progress: bool) -> None:
+        """No enabled step but faults, and not terminal: a deadlock (unless turned off)."""
+        if not progress and self.options.check_deadlock and not self.model.is_terminal(st):
             raise _Found(self._deadlock(st, fp))
 
     def _at_bound(self, st: Any, fp: int) -> None:
         """A state at the depth bound: note whether the bound hides anything, and deadlocks."""
-        model = self.model
         progress = False
-        for tr in model.successors(st):
+        for tr in self.model.successors(st):
+            self.generated += 1
             progress = progress or self.progress_actions[tr.action]
             if not self.cut_by_depth and self.key(tr.target) not in self.visited:
                 self.cut_by_depth = True
-        if not progress and self.options.check_deadlock and not model.is_terminal(st):
-            raise _Found(self._deadlock(st, fp))
+        self._check_deadlock(st, fp, progress)
 
     def _admit(self, st: Any, fp: int, parent: int | None, index: int) -> bool:
         """Record a newly reached state and check it; False if already seen."""

@@ -17,6 +17,7 @@ they parse back exactly; states are written for reading, and are rebuilt by repl
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,19 @@ class SavedCounterexample:
     fingerprints: tuple[int, ...]
 
 
-def to_document(run: RunInfo, violation: Violation) -> dict[str, Any]:
+def portable_ref(ref: str, folder: Path) -> str:
+    """A spec file reference made relative to `folder` (where the JSON is written).
+
+    `check show` then finds the spec from any working folder.
+    """
+    path, sep, cls = ref.partition(":") if ref.count(":") == 1 else (ref, "", "")
+    if not path.endswith(".py") or not Path(path).is_file():
+        return ref
+    relative = os.path.relpath(Path(path).resolve(), folder.resolve())
+    return relative + sep + cls
+
+
+def to_document(run: RunInfo, violation: Violation, folder: Path | None = None) -> dict[str, Any]:
     trace = violation.trace
     assert trace is not None
     steps = []
@@ -86,7 +99,7 @@ def to_document(run: RunInfo, violation: Violation) -> dict[str, Any]:
         "version": VERSION,
         "spec": {
             "name": run.spec_name,
-            "ref": run.spec_ref,
+            "ref": run.spec_ref if folder is None else portable_ref(run.spec_ref, folder),
             "params": {k: format_value(v) for k, v in run.params},
         },
         "violation": {

@@ -7,10 +7,8 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
-from checker.options import CheckOptions, Strategy
+from checker.options import FLAG_PARAMS, CheckOptions, Strategy
 from checker.syntax import format_value
-
-_FLAGS = ("nodes", "faults", "network", "drop", "duplicate", "partitions")
 
 
 @dataclass(frozen=True)
@@ -25,10 +23,10 @@ class RunInfo:
     spec_ref: str
     params: tuple[tuple[str, Any], ...]
     options: CheckOptions = CheckOptions()
-    changed: tuple[str, ...] | None = None  # parameters given or off their default (None: all)
+    changed: tuple[str, ...] | None = None  # parameters off their default (None: all)
 
     def _named(self) -> tuple[tuple[str, Any], ...]:
-        """The parameters that identify this configuration: given, or off their default."""
+        """The parameters that identify this configuration: those off their default."""
         if self.changed is None:
             return self.params
         return tuple((k, v) for k, v in self.params if k in self.changed)
@@ -40,7 +38,7 @@ class RunInfo:
         """The shell command that repeats this run."""
         words = ["check", self.spec_ref]
         for key, value in self._named():
-            if key in _FLAGS:
+            if key in FLAG_PARAMS:
                 words += [f"--{key}", value if isinstance(value, str) else format_value(value)]
             else:
                 words += ["--param", f"{key}={format_value(value)}"]
@@ -60,8 +58,8 @@ class RunInfo:
     def file_stem(self, property_name: str) -> str:
         """A file name stem that reruns of the same configuration reuse.
 
-        It names the parameters given or off their default, so one configuration
-        always gets one name however it was typed.
+        It names the parameters off their default, so one configuration always gets
+        one name however it was typed.
         """
         parts = [self.spec_name]
         for k, v in self._named():

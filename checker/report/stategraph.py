@@ -3,9 +3,10 @@
 The graph is recorded by the engine (`CheckOptions.graph_limit`) while exploring the
 spec without its properties, so it does not stop at the violation. Small spaces are
 drawn whole; for larger ones only the neighbourhood of the path is drawn: the states
-within `radius` steps of a state on the path (in either direction), shrinking the
-radius until the picture has at most `max_nodes` states. A picture is never too big
-to open. Graph work (neighbourhoods, ordering) goes through networkx.
+within `radius` steps of a state on the path (in either direction when the whole space
+could be recorded; otherwise the states reachable within `radius` steps from the
+path), shrinking the radius until the picture has at most `max_nodes` states. A picture
+is never too big to open. Graph work (neighbourhoods, ordering) goes through networkx.
 """
 
 from __future__ import annotations

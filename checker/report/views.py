@@ -76,7 +76,8 @@ def write_views(
         written.paths.append(write_atomic(out / f"{stem}{suffix}", content))
 
     put(".txt", text if text.endswith("\n") else text + "\n")
-    put(".json", json.dumps(to_document(run, violation), indent=1, ensure_ascii=False) + "\n")
+    document = to_document(run, violation, out)
+    put(".json", json.dumps(document, indent=1, ensure_ascii=False) + "\n")
     chart = trace_diagram(trace, model.spec, violation.property)
     drawing = counterexample_graph(
         model,
@@ -93,6 +94,8 @@ def write_views(
     chart_svg, graph_svg = render_svg(chart), render_svg(drawing.dot)
     if chart_svg is None or graph_svg is None:
         written.notes.append(INSTALL_HINT)
+        for stale in (f"{stem}.svg", f"{stem}.state-graph.svg"):  # from an earlier run
+            (out / stale).unlink(missing_ok=True)
     else:
         put(".svg", chart_svg)
         put(".state-graph.svg", graph_svg)
