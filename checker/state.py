@@ -228,16 +228,16 @@ def fingerprint(state: Any) -> int:
 class Fingerprinter:
     """Fast, stable fingerprints for states built from shared immutable parts.
 
-    The encoding is a pure function of the value: atoms and tuples are kept as they
-    are; every record (with its field names) and every frozenset is replaced by its
-    own 64-bit digest. Digests of nested parts are memoised by object identity (a
-    part that did not change between two states is the same object), so a new state
-    costs a few look-ups and one small `marshal`; identity also keeps `1`, `True` and
-    `1.0` apart. Stable across processes, like `fingerprint`, but a different function.
+    States are identified by Python equality, as in exact mode and in Python's own
+    sets: `1`, `1.0` and `True` are the same value. The encoding is a pure function of
+    that equality: numbers are normalised, every record (with its field names) and
+    every frozenset is replaced by its own 64-bit digest, memoised by value (equal
+    parts recur across many states), so a new state costs a few look-ups and one
+    small `marshal`. Stable across processes; a different function from `fingerprint`.
     """
 
-    def __init__(self, memo_limit: int = 1 << 20):
-        self._memo: dict[int, tuple[Any, int]] = {}
+    def __init__(self, memo_limit: int = 1 << 17):
+        self._memo: dict[Any, int] = {}
         self._limit = memo_limit
 
     def __call__(self, state: Any) -> int:
@@ -245,23 +245,29 @@ class Fingerprinter:
 
     def _encode(self, value: Any) -> Any:
         """The marshal-able form of the top-level state (not memoised: states are unique)."""
-        t = type(value)
         if isinstance(value, State):
             return ("<record>", value._fields) + tuple([self._small(v) for v in value])
-        if t is tuple:
+        if type(value) is tuple:
             return tuple([self._small(v) for v in value])
         return self._small(value)
 
     def _small(self, value: Any) -> Any:
         t = type(value)
-        if t in _ATOMS:
+        if t in _PLAIN:
             return value
         if t is tuple:
+            if _PLAIN.issuperset(map(type, value)):  # flat: checked in C, kept as is
+                return value
             return tuple([self._small(v) for v in value])
+        if t is bool or t is float:
+            return _number(value)
         memo = self._memo
-        hit = memo.get(id(value))
-        if hit is not None and hit[0] is value:
-            return hit[1]
+        try:
+            digest = memo.get(value)
+        except TypeError:
+            return canonical(value)  # unhashable: let canonical() name the problem
+        if digest is not None:
+            return digest
         if isinstance(value, State):
             small: Any = ("<record>", value._fields) + tuple([self._small(v) for v in value])
         elif isinstance(value, frozenset):
@@ -272,13 +278,25 @@ class Fingerprinter:
             )
             parts = [self._small(v) for v in value]
             small = (tag,) + tuple(sorted(parts, key=_sort_key))
+        elif t is complex:
+            small = ("<complex>", value.real, value.imag)
         else:
             small = ("<other>", canonical(value))
         digest = xxhash.xxh3_64_intdigest(marshal.dumps(small, _MARSHAL_VERSION))
         if len(memo) >= self._limit:
             memo.clear()  # a pure function: forgetting costs time, never correctness
-        memo[id(value)] = (value, digest)  # the value is kept so its id stays unique
+        memo[value] = digest
         return digest
+
+
+_PLAIN = frozenset((type(None), int, str, bytes))  # encoded as they are
+
+
+def _number(value: bool | float) -> int | float:
+    """Python-equal numbers encode alike: True -> 1, 2.0 -> 2."""
+    if type(value) is bool:
+        return int(value)
+    return int(value) if value.is_integer() else value
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:
