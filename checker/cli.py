@@ -127,7 +127,7 @@ def show_command(file: Path, fmt: str) -> None:
         source = resolve(saved.spec_ref, base=file.parent)
         model = compile_spec(build(source, dict(saved.params)))
     except (CounterexampleFileError, LoadError) as err:
-        raise click.UsageError(str(err)) from None
+        raise click.UsageError(str(err), click.get_current_context(silent=True)) from None
     except (SpecDefinitionError, SpecRuntimeError) as err:
         _fail(f"spec {saved.spec_ref} is broken: {err}", EXIT_SPEC_BROKEN)
     try:
@@ -381,9 +381,9 @@ def _run_spec(source: SpecSource, kw: dict[str, Any], generated: list[str]) -> N
                 given[name] = parse_value(kw[name])
         spec = build(source, given)
     except SyntaxProblem as err:
-        raise click.UsageError(str(err)) from None
+        raise click.UsageError(str(err), click.get_current_context(silent=True)) from None
     except LoadError as err:
-        raise click.UsageError(str(err)) from None
+        raise click.UsageError(str(err), click.get_current_context(silent=True)) from None
     except SpecDefinitionError as err:
         _fail(f"spec {source.name} is broken: {err}", EXIT_SPEC_BROKEN)
     try:
