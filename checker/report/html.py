@@ -23,7 +23,7 @@ from typing import Any
 from checker.engine.result import ActionCoverage, Stats, Violation, ViolationKind
 from checker.report.diff import diff
 from checker.report.run import RunInfo
-from checker.report.values import show
+from checker.report.values import show, state_lines
 from checker.state import State
 from checker.syntax import format_value
 from checker.trace import Step, Trace
@@ -262,17 +262,8 @@ def _state_text(state: Any, changed: set[str] | None) -> str:
 
     Lines holding something that changed in this step are marked.
     """
-    if isinstance(state, State):
-        lines: list[tuple[str, str]] = []
-        for key, value in state.items():
-            if type(value) is tuple and value and all(isinstance(x, State) for x in value):
-                lines += [(f"{key}[{i}]", show(x)) for i, x in enumerate(value)]
-            else:
-                lines.append((key, show(value)))
-    else:
-        lines = [("state", show(state))]
     out = []
-    for key, text in lines:
+    for key, text in state_lines(state):
         line = escape(f"{key} = {text}" if isinstance(state, State) else text)
         hit = bool(changed) and (
             not isinstance(state, State)
@@ -292,11 +283,13 @@ def _stats_section(stats: Stats) -> list[str]:
         ("Time", f"{stats.elapsed:.2f} s ({stats.states_per_second:,.0f} states/s)"),
         ("Unexplored", f"{stats.queue:,} states left in the queue" if stats.queue else ""),
         ("Coverage", ", ".join(f"{name(c)} {c.fired:,}" for c in stats.coverage if c.fired)),
-        ("Never fired", ", ".join(name(c) for c in stats.coverage if not c.fired)),
+        ("Not fired before the stop", ", ".join(name(c) for c in stats.coverage if not c.fired)),
         ("Witnessed", ", ".join(stats.witnessed)),
         (
             "Collisions",
-            f"{stats.collision_probability:.1e} probability of a fingerprint "
+            "none possible: exact mode keeps whole states"
+            if stats.exact
+            else f"{stats.collision_probability:.1e} probability of a fingerprint "
             "collision (optimistic estimate, as TLC computes it)",
         ),
     ]

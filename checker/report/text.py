@@ -5,7 +5,7 @@ from __future__ import annotations
 from checker.engine.result import Progress, Result, SpecError, Stats, Verdict, Violation
 from checker.report.diff import diff
 from checker.report.run import RunInfo
-from checker.report.values import show
+from checker.report.values import show, state_lines
 from checker.state import State
 from checker.trace import Trace
 
@@ -21,11 +21,7 @@ def format_trace(trace: Trace) -> list[str]:
     first = trace.steps[0].state
     lines = ["  0. initial state"]
     if isinstance(first, State):
-        for k, v in first.items():
-            if type(v) is tuple and v and all(isinstance(x, State) for x in v):
-                lines += [f"{_INDENT}{k}[{i}] = {show(x)}" for i, x in enumerate(v)]
-            else:
-                lines.append(f"{_INDENT}{k} = {show(v)}")
+        lines += [f"{_INDENT}{key} = {text}" for key, text in state_lines(first)]
     else:
         lines.append(f"{_INDENT}{show(first)}")
     for k, (prev, step) in enumerate(zip(trace.steps, trace.steps[1:]), start=1):

@@ -51,3 +51,19 @@ def to_json(value: Any) -> Any:
     if isinstance(value, bytes):
         return value.hex()
     return repr(value)
+
+
+def state_lines(state: Any) -> list[tuple[str, str]]:
+    """A state as (field, shown value) lines; a tuple of records gets a line per record.
+
+    For a state that is not a record, one line with the field "state".
+    """
+    if not isinstance(state, State):
+        return [("state", show(state))]
+    lines: list[tuple[str, str]] = []
+    for key, value in state.items():
+        if type(value) is tuple and value and all(isinstance(x, State) for x in value):
+            lines += [(f"{key}[{i}]", show(x)) for i, x in enumerate(value)]
+        else:
+            lines.append((key, show(value)))
+    return lines
