@@ -340,13 +340,6 @@ class Model:
         s = self.user_state(st)
         return [i for i, p in enumerate(self.reachables) if _predicate(self.spec, p, s)]
 
-    def validate_state(self, st: Any, tr: Transition) -> None:
-        """Refuse a successor that cannot be a state (mutable or unsupported values)."""
-        try:
-            hash(st)  # its fingerprint was taken already; mutable parts show up here
-        except TypeError:
-            raise self.invalid_state(st, tr) from None
-
     def invalid_state(self, st: Any, tr: Transition) -> SpecRuntimeError:
         """The error for a successor that cannot be a state, naming the action and field."""
         bad = find_unhashable(self.user_state(st)) or "it cannot be fingerprinted"

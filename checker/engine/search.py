@@ -216,7 +216,6 @@ class _Search:
             except (SpecRuntimeError, TypeError) as err:
                 raise model.invalid_state(nxt, tr) from err
             if new:
-                model.validate_state(nxt, tr)
                 if steps >= self.max_steps:
                     self.max_steps = steps + 1
                 self._admit(nxt, nfp, fp, index)
