@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from checker.options import param_words
 from checker.spec import Spec
 
 
@@ -23,8 +24,7 @@ class Expectation:
     slow: bool = False  # the test suite runs it only with -m slow
 
     def describe(self) -> str:
-        flags = ("nodes", "faults", "network", "drop", "duplicate", "partitions")
-        args = " ".join(f"--{k} {v}" if k in flags else f"--param {k}={v}" for k, v in self.params)
+        args = " ".join(param_words(self.params))
         if self.verdict == "holds":
             outcome = "holds"
         else:

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
+
+from checker.syntax import format_value
 
 #: spec parameters that have a command-line flag of their own (`--nodes 3`, `--drop 1`)
 FLAG_PARAMS = ("nodes", "faults", "network", "drop", "duplicate", "partitions")
+
+
+def param_words(params: Iterable[tuple[str, Any]]) -> list[str]:
+    """Command-line words that set these parameters: `--nodes 3`, `--param values=2`."""
+    words: list[str] = []
+    for key, value in params:
+        if key in FLAG_PARAMS:
+            words += [f"--{key}", value if isinstance(value, str) else format_value(value)]
+        else:
+            words += ["--param", f"{key}={format_value(value)}"]
+    return words
 
 
 class Strategy(str, Enum):

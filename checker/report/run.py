@@ -7,7 +7,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
-from checker.options import FLAG_PARAMS, CheckOptions, Strategy
+from checker.options import CheckOptions, Strategy, param_words
 from checker.syntax import format_value
 
 
@@ -36,12 +36,7 @@ class RunInfo:
 
     def command(self) -> str:
         """The shell command that repeats this run."""
-        words = ["check", self.spec_ref]
-        for key, value in self._named():
-            if key in FLAG_PARAMS:
-                words += [f"--{key}", value if isinstance(value, str) else format_value(value)]
-            else:
-                words += ["--param", f"{key}={format_value(value)}"]
+        words = ["check", self.spec_ref, *param_words(self._named())]
         opts = self.options
         if opts.strategy is not Strategy.BFS:
             words += ["--strategy", opts.strategy.value]
