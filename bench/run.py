@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # runs from a checkout, installed or not
 
 # name -> (catalogue spec, parameters, part of the quick set)
 MODELS: dict[str, tuple[str, dict, bool]] = {
@@ -58,7 +59,6 @@ class Figures:
 
 
 def _model(name: str):
-    sys.path.insert(0, str(ROOT))
     from checker import compile_spec
     from checker.loader import build, resolve
 

@@ -269,6 +269,14 @@ _COMMON_OPTIONS = [
         help="Keep whole states in the visited set (no fingerprint collisions, more memory).",
     ),
     click.Option(
+        ["--workers"],
+        type=click.IntRange(min=1),
+        default=None,
+        metavar="N",
+        help="Processes for a BFS fingerprint search (default: all cores when a state "
+        "costs 50 us or more to expand, else 1).",
+    ),
+    click.Option(
         ["--deadlock/--no-deadlock"],
         default=True,
         show_default=True,
@@ -401,6 +409,7 @@ def _run_spec(source: SpecSource, kw: dict[str, Any], generated: list[str]) -> N
         exact=kw["exact"],
         symmetry="on" if kw["symmetry"] else "off",
         progress_interval=kw["progress_interval"],
+        workers=kw["workers"],
     )
     if (kw["symmetry"] or kw["symmetry_check"]) and type(spec).permute is Spec.permute:
         raise click.UsageError(

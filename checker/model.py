@@ -16,9 +16,9 @@ from __future__ import annotations
 import copy
 import inspect
 import itertools
-import types
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from types import GeneratorType
 from typing import Any, NamedTuple
 
 from checker.spec import ActionDef, ActionLabel, Choice, PropertyDef, Spec, SpecDefinitionError
@@ -223,6 +223,7 @@ class Model:
         spec = self.spec
         budgeted = bool(self.budget_names)
         s, used = (st[0], st[1]) if budgeted else (st, None)
+        make = tuple.__new__
         for index, act in enumerate(self.actions):
             if act.budget_slot is not None and used[act.budget_slot] >= act.limit:
                 continue
@@ -231,24 +232,40 @@ class Model:
                 try:
                     out = method(spec, s, **kwargs)
                 except Exception as exc:
-                    label = ActionLabel(act.definition.name, params, act.definition.is_fault)
-                    raise SpecRuntimeError(f"action {label}", f"raised {exc!r}", exc) from exc
+                    raise self._raised(act, params, exc) from exc
                 if out is None:
                     continue
-                if type(out) is bool:
+                kind = type(out)
+                if kind is GeneratorType or kind is list or isinstance(out, (GeneratorType, list)):
+                    try:
+                        for item in out:
+                            if item is None:
+                                continue
+                            if isinstance(item, Choice):
+                                label = params + item[1] if params else item[1]
+                                item = item[0]
+                            else:
+                                label = params
+                            if budgeted:
+                                item = self._wrap(item, used, act)
+                            yield make(Transition, (index, label, item))
+                    except Exception as exc:
+                        raise self._raised(act, params, exc) from exc
+                elif kind is bool:
                     label = ActionLabel(act.definition.name, params, act.definition.is_fault)
                     raise SpecRuntimeError(
                         f"action {label}",
                         f"returned {out}; return the next state, or None when it is disabled "
                         "(`return cond and s.set(...)` returns False)",
                     )
-                if isinstance(out, (types.GeneratorType, list)):
-                    for item in self._expand(act, params, out):
-                        yield Transition(index, item[0], self._wrap(item[1], used, act))
                 elif budgeted:
-                    yield Transition(index, params, self._wrap(out, used, act))
+                    yield make(Transition, (index, params, self._wrap(out, used, act)))
                 else:
-                    yield Transition(index, params, out)
+                    yield make(Transition, (index, params, out))
+
+    def _raised(self, act: _CompiledAction, params: tuple, exc: Exception) -> SpecRuntimeError:
+        label = ActionLabel(act.definition.name, params, act.definition.is_fault)
+        return SpecRuntimeError(f"action {label}", f"raised {exc!r}", exc)
 
     def _bindings(self, index: int, act: _CompiledAction, s: Any) -> list[tuple[tuple, dict]]:
         """Every (label params, keyword arguments) of an action in state `s`.
@@ -268,19 +285,6 @@ class Model:
             self._static_bindings[index] = bindings
         return bindings
 
-    def _expand(self, act: _CompiledAction, params: tuple, out: Iterable[Any]) -> Iterator:
-        try:
-            for item in out:
-                if item is None:
-                    continue
-                if isinstance(item, Choice):
-                    yield params + item.params, item.state
-                else:
-                    yield params, item
-        except Exception as exc:
-            label = ActionLabel(act.definition.name, params, act.definition.is_fault)
-            raise SpecRuntimeError(f"action {label}", f"raised {exc!r}", exc) from exc
-
     def _wrap(self, s: Any, used: tuple | None, act: _CompiledAction) -> Any:
         if used is None:
             return s
@@ -298,27 +302,36 @@ class Model:
 
     def check_invariants(self, st: Any, only: str | None = None) -> PropertyFailure | None:
         """The first invariant (or just `only`) that fails in `st`, or None."""
-        s = self.user_state(st)
-        for p in self.invariants:
-            if only is not None and p.name != only:
-                continue
-            failure = _evaluate(self.spec, p, (s,))
-            if failure:
-                return failure
-        return None
+        props = self.invariants
+        if only is not None:
+            props = tuple(p for p in props if p.name == only)
+        return _check_all(self.spec, props, (self.user_state(st),))
 
     def check_step(
         self, before: Any, after: Any, only: str | None = None
     ) -> PropertyFailure | None:
         """The first step invariant (or just `only`) that fails from `before` to `after`."""
-        s, t = self.user_state(before), self.user_state(after)
-        for p in self.step_invariants:
-            if only is not None and p.name != only:
-                continue
-            failure = _evaluate(self.spec, p, (s, t))
-            if failure:
-                return failure
-        return None
+        props = self.step_invariants
+        if only is not None:
+            props = tuple(p for p in props if p.name == only)
+        return _check_all(self.spec, props, (self.user_state(before), self.user_state(after)))
+
+    def step_checker(self) -> Callable[[Any, Any], PropertyFailure | None] | None:
+        """`check_step` without its options, for the engine's inner loop (None if no step
+        invariants)."""
+        props, spec = self.step_invariants, self.spec
+        if not props:
+            return None
+        if self.budget_names:
+            return lambda before, after: _check_all(spec, props, (before[0], after[0]))
+        return lambda before, after: _check_all(spec, props, (before, after))
+
+    def invariant_checker(self) -> Callable[[Any], PropertyFailure | None]:
+        """`check_invariants` without its options, for the engine's inner loop."""
+        props, spec = self.invariants, self.spec
+        if self.budget_names:
+            return lambda st: _check_all(spec, props, (st[0],))
+        return lambda st: _check_all(spec, props, (st,))
 
     def is_terminal(self, st: Any) -> bool:
         s = self.user_state(st)
@@ -419,16 +432,27 @@ def ordered_domain(where: str, values: Any) -> list[Any]:
     return list(values)
 
 
-def _evaluate(spec: Spec, p: PropertyDef, args: tuple) -> PropertyFailure | None:
+def _check_all(spec: Spec, props: tuple[PropertyDef, ...], args: tuple) -> PropertyFailure | None:
+    """The first of `props` that fails on `args`, or None: one guarded loop, no per-call setup."""
+    p = None
     try:
-        ok = p.method(spec, *args)
+        for p in props:
+            ok = p.method(spec, *args)
+            if not ok:
+                if ok is None:
+                    raise SpecRuntimeError(
+                        f"{p.kind} {p.name}", "returned None; return True or False"
+                    )
+                return PropertyFailure(p.name, p.kind)
     except AssertionError as exc:
+        assert p is not None
         return PropertyFailure(p.name, p.kind, str(exc))
+    except SpecRuntimeError:
+        raise
     except Exception as exc:
+        assert p is not None
         raise SpecRuntimeError(f"{p.kind} {p.name}", f"raised {exc!r}", exc) from exc
-    if ok is None:
-        raise SpecRuntimeError(f"{p.kind} {p.name}", "returned None; return True or False")
-    return None if ok else PropertyFailure(p.name, p.kind)
+    return None
 
 
 def _predicate(spec: Spec, p: PropertyDef, s: Any) -> bool:

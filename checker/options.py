@@ -56,12 +56,19 @@ class CheckOptions:
     #: record the state graph (states and labelled edges) while it has at most this many
     #: states; None records nothing. For drawing small spaces, not for big runs.
     graph_limit: int | None = None
+    #: processes for a breadth-first fingerprint search: 1 is this process only; N > 1
+    #: forks N workers that own a share of the states each; None decides by itself:
+    #: a search still running after a second, whose states cost at least 50
+    #: microseconds each, starts over on every core (a cheaper one would not gain)
+    workers: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("max_depth", "max_states"):
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise ValueError(f"{name} must be >= 0, got {value}")
+        if self.workers is not None and self.workers < 1:
+            raise ValueError(f"workers must be at least 1, got {self.workers}")
         if self.symmetry not in ("off", "on", "count"):
             raise ValueError(f"symmetry must be off, on or count, not {self.symmetry!r}")
         if self.time_limit is not None and self.time_limit <= 0:

@@ -25,7 +25,7 @@ import inspect
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 Domain = Callable[..., Iterable[Any]] | Iterable[Any]
 
@@ -110,14 +110,18 @@ def _tag(role: str, **extra: Any) -> Callable[[Callable[..., Any]], Callable[...
     return mark
 
 
-def action(**domains: Domain) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def action(fn: Callable[..., Any] | None = None, /, **domains: Domain) -> Any:
     """Tag a method as an action. Keyword arguments give each parameter's domain.
 
     A domain is an iterable, or a function `(self)` or `(self, state)` returning one,
     like `\\E p \\in Procs`: `@action(p=lambda self, s: range(self.nodes))`. The method
     takes `(self, state, **params)` and returns the next state, None when disabled, or
-    an iterable of next states (or of `Choice` values to label each one).
+    an iterable of next states (or of `Choice` values to label each one). Bare
+    `@action` tags a method with no parameters, typically one that yields `Choice`s:
+    `for m in sorted(s.msgs): yield Choice(next_state, (("m", m),))`.
     """
+    if fn is not None:
+        return _tag("action", domains={})(fn)
     return _tag("action", domains=domains)
 
 
@@ -165,9 +169,12 @@ def constraint(fn: Callable[..., Any]) -> Callable[..., Any]:
     return _tag("constraint")(fn)
 
 
-@dataclass(frozen=True)
-class Choice:
-    """One of several next states an action yields, with its own label parameters."""
+class Choice(NamedTuple):
+    """One of several next states an action yields, with its own label parameters.
+
+    `Choice(next_state, (("m", m),))` or `Choice.of(next_state, m=m)`; the label
+    reads `Action(m=...)`, after the action's own parameters if it has any.
+    """
 
     state: Any
     params: tuple[tuple[str, Any], ...]

@@ -231,14 +231,18 @@ class Fingerprinter:
 
     States are identified by Python equality, as in exact mode and in Python's own
     sets: `1`, `1.0` and `True` are the same value. The encoding is a pure function of
-    that equality: numbers are normalised, every record (with its field names) and
-    every frozenset is replaced by its own 64-bit digest, memoised by value (equal
-    parts recur across many states), so a new state costs a few look-ups and one
-    small `marshal`. Stable across processes; a different function from `fingerprint`.
+    that equality: numbers are normalised, every nested record (with its field names)
+    is replaced by its own 64-bit digest, memoised by value, and every frozenset by
+    its size and the sum modulo 2**64 of its elements' digests (each memoised), which
+    needs no sorting. Equal parts recur across many states, so a new state costs a few
+    look-ups and one small `marshal`. Stable across processes; a different function
+    from `fingerprint`.
     """
 
     def __init__(self, memo_limit: int = 1 << 17):
-        self._memo: dict[Any, int] = {}
+        self._memo: dict[Any, int] = {}  # records and other values -> digest
+        self._elements: dict[Any, int] = {}  # set elements -> digest
+        self._headers: dict[tuple[str, ...], int] = {}  # record field names -> digest
         self._limit = memo_limit
 
     def __call__(self, state: Any) -> int:
@@ -247,10 +251,32 @@ class Fingerprinter:
     def _encode(self, value: Any) -> Any:
         """The marshal-able form of the top-level state (not memoised: states are unique)."""
         if isinstance(value, State):
-            return ("<record>", value._fields) + tuple([self._small(v) for v in value])
-        if type(value) is tuple:
-            return tuple([self._small(v) for v in value])
-        return self._small(value)
+            parts: list[Any] = [self._header(value)]
+        elif type(value) is tuple:
+            parts = []
+        else:
+            return self._small(value)
+        plain = _PLAIN
+        for v in value:
+            t = type(v)
+            if t is tuple:
+                parts.append(v if plain.issuperset(map(type, v)) else self._small(v))
+            elif t is frozenset:
+                parts.append(self._set(v))
+            elif t in plain:
+                parts.append(v)
+            else:
+                parts.append(self._small(v))
+        return tuple(parts)
+
+    def _header(self, record: State) -> Any:
+        """A record's field names, as one digest per record class."""
+        fields = record._fields
+        digest = self._headers.get(fields)
+        if digest is None:
+            digest = xxhash.xxh3_64_intdigest(marshal.dumps(("<record>", fields), _MARSHAL_VERSION))
+            self._headers[fields] = digest
+        return ("<record>", digest)
 
     def _small(self, value: Any) -> Any:
         t = type(value)
@@ -262,6 +288,8 @@ class Fingerprinter:
             return tuple([self._small(v) for v in value])
         if t is bool or t is float:
             return _number(value)
+        if isinstance(value, frozenset):
+            return self._set(value)
         memo = self._memo
         try:
             digest = memo.get(value)
@@ -271,25 +299,52 @@ class Fingerprinter:
             return digest
         if isinstance(value, State):
             small: Any = ("<record>", value._fields) + tuple([self._small(v) for v in value])
-        elif isinstance(value, frozenset):
-            tag = (
-                "<bag>"
-                if isinstance(value, Bag)
-                else ("<map>" if isinstance(value, FrozenMap) else "<set>")
-            )
-            parts = [self._small(v) for v in value]
-            small = (tag,) + tuple(sorted(parts, key=_sort_key))
         elif t is complex:
             small = ("<complex>", value.real, value.imag)
         else:
             small = ("<other>", canonical(value))
         digest = xxhash.xxh3_64_intdigest(marshal.dumps(small, _MARSHAL_VERSION))
+        self._remember(value, digest)
+        return digest
+
+    def _set(self, value: frozenset) -> tuple[str, int, int]:
+        """A set as (tag, size, sum of its elements' digests mod 2**64): no sorting.
+
+        Each element's digest is memoised by value; sets are built from few distinct
+        elements (messages, votes), so a new set costs one look-up per element.
+        """
+        elements = self._elements
+        try:
+            total = sum(map(elements.__getitem__, value))
+        except KeyError:
+            if len(elements) >= self._limit:
+                elements.clear()
+            total = 0
+            for v in value:
+                digest = elements.get(v)
+                if digest is None:
+                    small = self._small(v)
+                    digest = xxhash.xxh3_64_intdigest(marshal.dumps(small, _MARSHAL_VERSION))
+                    elements[v] = digest
+                total += digest
+        t = type(value)
+        tag = (
+            "<set>"
+            if t is frozenset
+            else "<bag>"
+            if isinstance(value, Bag)
+            else ("<map>" if isinstance(value, FrozenMap) else "<set>")
+        )
+        return (tag, len(value), total & _MASK64)
+
+    def _remember(self, value: Any, digest: int) -> None:
+        memo = self._memo
         if len(memo) >= self._limit:
             memo.clear()  # a pure function: forgetting costs time, never correctness
         memo[value] = digest
-        return digest
 
 
+_MASK64 = (1 << 64) - 1
 _PLAIN = frozenset((type(None), int, str, bytes))  # encoded as they are
 
 
@@ -298,13 +353,6 @@ def _number(value: bool | float) -> int | float:
     if type(value) is bool:
         return int(value)
     return int(value) if value.is_integer() else value
-
-
-def _sort_key(value: Any) -> tuple[int, Any]:
-    """Order digests (ints) and other canonical parts deterministically."""
-    if type(value) is int:
-        return (0, value)
-    return (1, marshal.dumps(value, _MARSHAL_VERSION))
 
 
 def find_unhashable(state: Any) -> str | None:

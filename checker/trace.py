@@ -1,9 +1,9 @@
 """Counterexample paths: rebuilt by replaying the spec, never stored whole.
 
-The engine keeps, per state, only its parent's fingerprint and the index of the
-step that produced it. A trace is rebuilt by replaying those indices from the
-initial state and checking every fingerprint on the way; a mismatch means the spec
-is not deterministic, which is itself a bug in the spec.
+The engine keeps, per state, only its parent's fingerprint. A trace is rebuilt by
+replaying from the initial state, taking at each state the first step that reaches
+the next fingerprint on the path; when none does, the spec is not deterministic,
+which is itself a bug in the spec.
 """
 
 from __future__ import annotations
@@ -59,42 +59,37 @@ class Trace:
         return Trace(self.steps + (step,), self.initial)
 
 
-def replay_indices(
-    model: Model,
-    init_index: int,
-    indices: Sequence[int],
-    fingerprints: Sequence[Any],
-    key: Callable[[Any], Any] | None = None,
+def replay_keys(
+    model: Model, keys: Sequence[Any], key: Callable[[Any], Any] | None = None
 ) -> tuple[Trace, Any]:
-    """Rebuild a trace from step indices, checking each state's fingerprint.
+    """Rebuild the trace through states with the given keys, in order.
 
-    `fingerprints[0]` belongs to the initial state; `fingerprints[k]` to the state
-    after step k. Returns the trace and the final model state. Raises `ReplayError`
-    when the spec does not reproduce the fingerprints. `key` is what the search keyed
-    states by (the fingerprint by default; the state itself in exact mode).
+    `keys[0]` is an initial state's; each next one must be reached by one step from
+    the previous state: the first step (in successor order) that reaches it is
+    taken. Returns the trace and the final model state. Raises `ReplayError` when the
+    spec does not reproduce the path. `key` is what the search keyed states by (the
+    fingerprint by default; the state itself in exact mode).
     """
     key = key or model.fingerprint
     initial = model.initial()
-    st = initial[init_index]
-    if key(st) != fingerprints[0]:
+    init_index = next((i for i, st in enumerate(initial) if key(st) == keys[0]), None)
+    if init_index is None:
         raise ReplayError(
-            f"initial state {init_index} changed between runs. {_NONDETERMINISM_HINT}"
+            f"no initial state is the one found during the search. {_NONDETERMINISM_HINT}"
         )
+    st = initial[init_index]
     steps = [Step(None, model.user_state(st), model.fingerprint(st))]
-    for k, index in enumerate(indices, start=1):
+    for k, wanted in enumerate(keys[1:], start=1):
         successors = list(model.successors(st))
-        if index >= len(successors):
+        tr = next((tr for tr in successors if key(tr.target) == wanted), None)
+        if tr is None:
+            enabled = ", ".join(str(model.label(t)) for t in successors[:5]) or "none"
+            more = ", ..." if len(successors) > 5 else ""
             raise ReplayError(
-                f"step {k}: the state has {len(successors)} successors now, fewer than during "
-                f"the search. {_NONDETERMINISM_HINT}"
+                f"step {k}: none of the steps enabled now ({enabled}{more}) reaches the "
+                f"state the search reached. {_NONDETERMINISM_HINT}"
             )
-        tr = successors[index]
         st = tr.target
-        if key(st) != fingerprints[k]:
-            raise ReplayError(
-                f"step {k} ({model.label(tr)}) reached a different state than during the "
-                f"search. {_NONDETERMINISM_HINT}"
-            )
         steps.append(Step(model.label(tr), model.user_state(st), model.fingerprint(st)))
     return Trace(tuple(steps), init_index), st
 

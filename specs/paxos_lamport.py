@@ -20,11 +20,12 @@ Variables, one tuple slot per acceptor:
       ("2b", acc, bal, val)
 
 Next is the disjunction of `Phase1a(b)`, `Phase2a(b, v)`, `Phase1b(a)` and
-`Phase2b(a)`. In the two acceptor actions the message received (`\\E m \\in msgs`)
-is a parameter `m` whose domain is the sent messages of the right type, in sorted
-order, so labels read `Phase1b(a=0, m=('1a', 1))`. Sending a message that was
-already sent changes nothing: that step is a stutter, as in TLA+, so no state is a
-deadlock.
+`Phase2b(a)`. Each action is one method that yields a `Choice` per witness of its
+existentials, in a fixed order (acceptors, then the received message `m` among the
+sent messages of the right type, sorted), so labels read
+`Phase1b(a=0, m=('1a', 1))`. Sending a message that was already sent changes
+nothing: that step is a stutter, as in TLA+ (the action returns the state itself),
+so no state is a deadlock.
 
 Properties: `Inv` of Paxos.tla split into its conjuncts (the ones TLC checks with
 the MCPaxos models), the model's temporal property `V!Spec` as a step invariant
@@ -36,32 +37,13 @@ never changes), which V!Spec implies and which are checked here directly.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from functools import lru_cache
 from itertools import combinations
 
-from checker import Spec, State, action, invariant, reachable, step_invariant, with_item
+from checker import Choice, Spec, State, action, invariant, reachable, step_invariant, with_item
 
 Message = tuple
-
-
-def _acceptors(self: PaxosLamport) -> range:
-    return range(self.nodes)
-
-
-def _ballots(self: PaxosLamport) -> range:
-    return range(self.ballots)
-
-
-def _values(self: PaxosLamport) -> tuple[str, ...]:
-    return self.value_set
-
-
-def _sent(kind: str):
-    """The domain `{m \\in msgs : m.type = kind}`, sorted so the order is stable."""
-
-    def domain(self: PaxosLamport, s: State) -> list[Message]:
-        return sorted(m for m in s.msgs if m[0] == kind)
-
-    return domain
 
 
 class PaxosLamport(Spec):
@@ -84,6 +66,26 @@ class PaxosLamport(Spec):
         self.quorums: tuple[frozenset[int], ...] = tuple(
             frozenset(q) for q in combinations(range(nodes), size)
         )
+        self._ballot_labels = tuple((b, (("b", b),)) for b in range(ballots))
+        self._bals = frozenset(range(-1, ballots))
+        self._vals = frozenset(self.value_set) | {None}
+        self._messages = self._message_set()
+
+    def _message_set(self) -> frozenset[Message]:
+        """The set Message of Paxos.tla: every well-typed message."""
+        accs, bals, vals = range(self.nodes), range(self.ballots), self.value_set
+        return frozenset(
+            [("1a", b) for b in bals]
+            + [
+                ("1b", a, b, mb, mv)
+                for a in accs
+                for b in bals
+                for mb in range(-1, self.ballots)
+                for mv in (None, *vals)
+            ]
+            + [("2a", b, v) for b in bals for v in vals]
+            + [("2b", a, b, v) for a in accs for b in bals for v in vals]
+        )
 
     # --- Init and Next -------------------------------------------------------------
 
@@ -95,121 +97,103 @@ class PaxosLamport(Spec):
     def send(s: State, m: Message, **changes: object) -> State:
         return s.set(msgs=s.msgs | {m}, **changes)
 
-    @action(b=_ballots)
-    def Phase1a(self, s: State, b: int) -> State:
+    @action
+    def Phase1a(self, s: State) -> Iterator[Choice]:
         """The leader of ballot b asks every acceptor to join it."""
-        return self.send(s, ("1a", b))
+        msgs = s.msgs
+        for b, label in self._ballot_labels:
+            m = ("1a", b)
+            yield Choice(s if m in msgs else self.send(s, m), label)  # resending stutters
 
-    @action(a=_acceptors, m=_sent("1a"))
-    def Phase1b(self, s: State, a: int, m: Message) -> State | None:
-        """Acceptor a joins a strictly higher ballot and reports its last vote."""
-        _, bal = m
-        if not bal > s.maxBal[a]:
-            return None
-        reply = ("1b", a, bal, s.maxVBal[a], s.maxVal[a])
-        return self.send(s, reply, maxBal=with_item(s.maxBal, a, bal))
+    @action
+    def Phase1b(self, s: State) -> Iterator[Choice]:
+        """Acceptor a joins 1a message m's strictly higher ballot, reporting its last vote."""
+        requests = sorted(m for m in s.msgs if m[0] == "1a")
+        max_bal, max_vbal, max_val = s.maxBal, s.maxVBal, s.maxVal
+        for a in range(self.nodes):
+            for m in requests:
+                bal = m[1]
+                if bal > max_bal[a]:
+                    reply = ("1b", a, bal, max_vbal[a], max_val[a])
+                    nxt = self.send(s, reply, maxBal=with_item(max_bal, a, bal))
+                    yield Choice(nxt, (("a", a), ("m", m)))
 
-    @action(b=_ballots, v=_values)
-    def Phase2a(self, s: State, b: int, v: str) -> State | None:
-        """Ballot b's only 2a message, for a value some quorum's 1b replies allow."""
-        if any(m[0] == "2a" and m[1] == b for m in s.msgs):
-            return None
-        if not any(self._quorum_shows_v(s, q, b, v) for q in self.quorums):
-            return None
-        return self.send(s, ("2a", b, v))
+    @action
+    def Phase2a(self, s: State) -> Iterator[Choice]:
+        """Ballot b's only 2a message, for a value v that some quorum's 1b replies allow."""
+        started = set()
+        replies: dict[int, list[Message]] = {}  # the 1b messages of each ballot
+        for m in s.msgs:
+            if m[0] == "1b":
+                replies.setdefault(m[2], []).append(m)
+            elif m[0] == "2a":
+                started.add(m[1])
+        for b in range(self.ballots):
+            if b in started or b not in replies:
+                continue
+            for v in self.value_set:
+                if any(self._quorum_shows_v(q, replies[b], v) for q in self.quorums):
+                    yield Choice(self.send(s, ("2a", b, v)), (("b", b), ("v", v)))
 
-    def _quorum_shows_v(self, s: State, q: frozenset[int], b: int, v: str) -> bool:
-        """The LET/IN body of Phase2a for quorum `q`: its 1b messages allow proposing v."""
-        q1b = [m for m in s.msgs if m[0] == "1b" and m[1] in q and m[2] == b]
-        if not all(any(m[1] == a for m in q1b) for a in q):
+    def _quorum_shows_v(self, q: frozenset[int], replies: list[Message], v: str) -> bool:
+        """The LET/IN body of Phase2a: quorum q's 1b `replies` (to one ballot) allow v."""
+        q1b = [m for m in replies if m[1] in q]
+        if len({m[1] for m in q1b}) < len(q):
             return False
         q1bv = [m for m in q1b if m[3] >= 0]
         if not q1bv:
             return True
         return any(m[4] == v and all(m[3] >= mm[3] for mm in q1bv) for m in q1bv)
 
-    @action(a=_acceptors, m=_sent("2a"))
-    def Phase2b(self, s: State, a: int, m: Message) -> State | None:
-        """Acceptor a votes as a 2a message asks, unless it joined a higher ballot."""
-        _, bal, val = m
-        if not bal >= s.maxBal[a]:
-            return None
-        return self.send(
-            s,
-            ("2b", a, bal, val),
-            maxBal=with_item(s.maxBal, a, bal),
-            maxVBal=with_item(s.maxVBal, a, bal),
-            maxVal=with_item(s.maxVal, a, val),
-        )
+    @action
+    def Phase2b(self, s: State) -> Iterator[Choice]:
+        """Acceptor a votes as 2a message m asks, unless it joined a higher ballot."""
+        requests = sorted(m for m in s.msgs if m[0] == "2a")
+        msgs, max_bal, max_vbal, max_val = s.msgs, s.maxBal, s.maxVBal, s.maxVal
+        for a in range(self.nodes):
+            for m in requests:
+                _, bal, val = m
+                if not bal >= max_bal[a]:
+                    continue
+                vote = ("2b", a, bal, val)
+                if vote in msgs and max_bal[a] == max_vbal[a] == bal and max_val[a] == val:
+                    nxt = s  # voting again changes nothing: a stutter
+                else:
+                    nxt = self.send(
+                        s,
+                        vote,
+                        maxBal=with_item(max_bal, a, bal),
+                        maxVBal=with_item(max_vbal, a, bal),
+                        maxVal=with_item(max_val, a, val),
+                    )
+                yield Choice(nxt, (("a", a), ("m", m)))
 
     # --- definitions used by the properties ----------------------------------------
 
     def votes(self, s: State) -> tuple[frozenset[tuple[int, str]], ...]:
         """`votes[a]`: the <<bal, val>> pairs of a's 2b messages."""
-        found: list[set[tuple[int, str]]] = [set() for _ in range(self.nodes)]
-        for m in s.msgs:
-            if m[0] == "2b":
-                found[m[1]].add((m[2], m[3]))
-        return tuple(frozenset(v) for v in found)
+        return _votes(s.msgs, self.nodes)
 
-    def chosen(self, s: State) -> set[str]:
+    def chosen(self, s: State) -> frozenset[str]:
         """Voting's `chosen`: values a whole quorum voted for in one ballot."""
-        voters: dict[tuple[int, str], set[int]] = {}
-        for m in s.msgs:
-            if m[0] == "2b":
-                voters.setdefault((m[2], m[3]), set()).add(m[1])
-        return {v for (_, v), acc in voters.items() if any(q <= acc for q in self.quorums)}
+        return _chosen(s.msgs, self.quorums)
 
-    @staticmethod
-    def same_votes(s: State, t: State) -> bool:
-        """Whether `votes` is the same in s and t: they sent the same 2b messages."""
-        return s.msgs is t.msgs or not any(m[0] == "2b" for m in s.msgs ^ t.msgs)
-
-    @staticmethod
-    def shows_safe_at(
-        votes: tuple[frozenset, ...], max_bal: tuple[int, ...], q: frozenset[int], b: int, v: str
-    ) -> bool:
-        """Voting's ShowsSafeAt(Q, b, v) over the given votes and maxBal."""
-        if not all(max_bal[a] >= b for a in q):
-            return False
-        for c in range(-1, b):
-            if c != -1 and not any((c, v) in votes[a] for a in q):
-                continue
-            if all(vt[0] != d for d in range(c + 1, b) for a in q for vt in votes[a]):
-                return True
-        return False
+    def safe(self, votes: tuple[frozenset, ...], max_bal: tuple[int, ...], b: int, v: str) -> bool:
+        """Some quorum ShowsSafeAt(Q, b, v) over the given votes and maxBal."""
+        return _shows_safe(votes, max_bal, self.quorums, b, v)
 
     # --- Inv of Paxos.tla ----------------------------------------------------------
 
     @invariant
     def type_ok(self, s: State) -> bool:
         """TypeOK: every variable holds values of the right kind (msgs within Message)."""
-        bals = set(range(-1, self.ballots))
-        vals = set(self.value_set)
-        accs = set(range(self.nodes))
-        assert all(x in bals for x in s.maxBal), f"maxBal = {s.maxBal}"
-        assert all(x in bals for x in s.maxVBal), f"maxVBal = {s.maxVBal}"
-        assert all(x in vals or x is None for x in s.maxVal), f"maxVal = {s.maxVal}"
-        for m in s.msgs:
-            kind = m[0]
-            if kind == "1a":
-                ok = len(m) == 2 and m[1] in bals and m[1] >= 0
-            elif kind == "1b":
-                ok = (
-                    len(m) == 5
-                    and m[1] in accs
-                    and m[2] in bals
-                    and m[2] >= 0
-                    and m[3] in bals
-                    and (m[4] in vals or m[4] is None)
-                )
-            elif kind == "2a":
-                ok = len(m) == 3 and m[1] in bals and m[1] >= 0 and m[2] in vals
-            elif kind == "2b":
-                ok = len(m) == 4 and m[1] in accs and m[2] in bals and m[2] >= 0 and m[3] in vals
-            else:
-                ok = False
-            assert ok, f"{m!r} is not a Message"
+        bals, vals = self._bals, self._vals
+        assert bals.issuperset(s.maxBal), f"maxBal = {s.maxBal}"
+        assert bals.issuperset(s.maxVBal), f"maxVBal = {s.maxVBal}"
+        assert vals.issuperset(s.maxVal), f"maxVal = {s.maxVal}"
+        if not s.msgs <= self._messages:
+            bad = sorted(map(repr, s.msgs - self._messages))
+            raise AssertionError(f"{bad[0]} is not a Message")
         return True
 
     @invariant
@@ -234,23 +218,37 @@ class PaxosLamport(Spec):
     @invariant
     def messages_consistent(self, s: State) -> bool:
         """Every sent 1b, 2a and 2b message agrees with the acceptors' state and votes."""
+        msgs, max_bal, max_vbal = s.msgs, s.maxBal, s.maxVBal
         votes = self.votes(s)
-        for m in sorted(s.msgs, key=repr):
-            if m[0] == "1b":
+        problems = []  # (message, what is wrong); the first by message is reported
+        proposed: dict[int, tuple] = {}
+        for m in msgs:
+            kind = m[0]
+            if kind == "1b":
                 _, acc, bal, mbal, mval = m
-                assert s.maxBal[acc] >= bal, f"{m} but maxBal[{acc}] = {s.maxBal[acc]}"
-                assert mbal < 0 or (mbal, mval) in votes[acc], f"{m} reports a vote never cast"
-            elif m[0] == "2a":
+                if not max_bal[acc] >= bal:
+                    problems.append((repr(m), f"{m} but maxBal[{acc}] = {max_bal[acc]}"))
+                elif mbal >= 0 and (mbal, mval) not in votes[acc]:
+                    problems.append((repr(m), f"{m} reports a vote never cast"))
+            elif kind == "2a":
                 _, bal, val = m
-                assert any(
-                    self.shows_safe_at(votes, s.maxBal, q, bal, val) for q in self.quorums
-                ), f"{m} but no quorum shows {val!r} safe at ballot {bal}"
-                others = [mm for mm in s.msgs if mm[0] == "2a" and mm[1] == bal and mm[2] != val]
-                assert not others, f"two 2a messages for ballot {bal}: {m} and {others[0]}"
-            elif m[0] == "2b":
+                if not self.safe(votes, max_bal, bal, val):
+                    problems.append(
+                        (repr(m), f"{m} but no quorum shows {val!r} safe at ballot {bal}")
+                    )
+                other = proposed.setdefault(bal, m)
+                if other != m:
+                    first, second = sorted((m, other), key=repr)
+                    problems.append(
+                        (repr(first), f"two 2a messages for ballot {bal}: {first} and {second}")
+                    )
+            elif kind == "2b":
                 _, acc, bal, val = m
-                assert s.maxVBal[acc] >= bal, f"{m} but maxVBal[{acc}] = {s.maxVBal[acc]}"
-                assert ("2a", bal, val) in s.msgs, f"{m} without its 2a message"
+                if not max_vbal[acc] >= bal:
+                    problems.append((repr(m), f"{m} but maxVBal[{acc}] = {max_vbal[acc]}"))
+                elif ("2a", bal, val) not in msgs:
+                    problems.append((repr(m), f"{m} without its 2a message"))
+        assert not problems, min(problems)[1]
         return True
 
     # --- what Paxos implements -----------------------------------------------------
@@ -265,9 +263,7 @@ class PaxosLamport(Spec):
     @step_invariant
     def chosen_never_changes(self, s: State, t: State) -> bool:
         """Consensus's Next: chosen is unchanged, or goes from {} to a single value."""
-        if self.same_votes(s, t):
-            return True
-        before, after = self.chosen(s), self.chosen(t)
+        before, after = _chosen(s.msgs, self.quorums), _chosen(t.msgs, self.quorums)
         assert before == after or (not before and len(after) == 1), (
             f"chosen went from {sorted(before)} to {sorted(after)}"
         )
@@ -277,10 +273,11 @@ class PaxosLamport(Spec):
     def refines_voting(self, s: State, t: State) -> bool:
         """V!Spec: each step stutters on <<votes, maxBal>> or is a step of Voting.tla."""
         max_bal, max_bal2 = s.maxBal, t.maxBal
+        votes, votes2 = _votes(s.msgs, self.nodes), _votes(t.msgs, self.nodes)
+        if votes == votes2 and max_bal == max_bal2:
+            return True
         moved = [a for a in range(self.nodes) if max_bal[a] != max_bal2[a]]
-        if self.same_votes(s, t):
-            if not moved:
-                return True
+        if votes == votes2:
             assert len(moved) == 1, f"maxBal changed for acceptors {moved} in one step"
             a = moved[0]
             b = max_bal2[a]
@@ -288,8 +285,7 @@ class PaxosLamport(Spec):
                 f"maxBal[{a}] went from {max_bal[a]} to {b}"
             )
             return True
-        votes, votes2 = self.votes(s), self.votes(t)  # VoteFor(a, b, v)
-        voted = [a for a in range(self.nodes) if votes[a] != votes2[a]]
+        voted = [a for a in range(self.nodes) if votes[a] != votes2[a]]  # VoteFor(a, b, v)
         assert len(voted) == 1 and set(moved) <= set(voted), (
             f"acceptors {voted} voted and {moved} changed maxBal in one step"
         )
@@ -304,7 +300,7 @@ class PaxosLamport(Spec):
         assert all(
             vt[1] == v for c in range(self.nodes) if c != a for vt in votes[c] if vt[0] == b
         ), f"acceptor {a} voted {v!r} in ballot {b}, where another value was voted"
-        assert any(self.shows_safe_at(votes, max_bal, q, b, v) for q in self.quorums), (
+        assert self.safe(votes, max_bal, b, v), (
             f"acceptor {a} voted {v!r} in ballot {b}, but no quorum showed it safe"
         )
         return True
@@ -313,3 +309,46 @@ class PaxosLamport(Spec):
     def some_value_chosen(self, s: State) -> bool:
         """A quorum of acceptors voted for one value in one ballot."""
         return bool(self.chosen(s))
+
+
+# Derived values are pure functions of the messages, so they are memoised by value: a
+# state's successors share its message set, and a new state's invariants and the step
+# that reached it ask for the same votes. A bounded cache; it never changes a result.
+
+
+@lru_cache(maxsize=1 << 16)
+def _votes(msgs: frozenset[Message], nodes: int) -> tuple[frozenset[tuple[int, str]], ...]:
+    found: list[list[tuple[int, str]]] = [[] for _ in range(nodes)]
+    for m in msgs:
+        if m[0] == "2b":
+            found[m[1]].append((m[2], m[3]))
+    return tuple(map(frozenset, found))
+
+
+@lru_cache(maxsize=1 << 16)
+def _chosen(msgs: frozenset[Message], quorums: tuple[frozenset[int], ...]) -> frozenset[str]:
+    voters: dict[tuple[int, str], set[int]] = {}
+    for m in msgs:
+        if m[0] == "2b":
+            voters.setdefault((m[2], m[3]), set()).add(m[1])
+    return frozenset(v for (_, v), acc in voters.items() if any(q <= acc for q in quorums))
+
+
+@lru_cache(maxsize=1 << 16)
+def _shows_safe(
+    votes: tuple[frozenset[tuple[int, str]], ...],
+    max_bal: tuple[int, ...],
+    quorums: tuple[frozenset[int], ...],
+    b: int,
+    v: str,
+) -> bool:
+    """Voting's \\E Q \\in Quorum : ShowsSafeAt(Q, b, v)."""
+    for q in quorums:
+        if not all(max_bal[a] >= b for a in q):
+            continue
+        for c in range(-1, b):
+            if c != -1 and not any((c, v) in votes[a] for a in q):
+                continue
+            if all(vt[0] != d for d in range(c + 1, b) for a in q for vt in votes[a]):
+                return True
+    return False

@@ -741,7 +741,7 @@ def test_nondeterministic_spec_is_caught_when_the_trace_is_replayed():
     assert result.verdict is Verdict.SPEC_ERROR
     assert result.error.where == "replaying the counterexample"
     assert "not deterministic" in result.error.message
-    assert "step 1 (tick)" in result.error.message
+    assert "step 1: none of the steps enabled now (tick)" in result.error.message
 
 
 class RaisingInit(FinishingCounter):

@@ -56,7 +56,7 @@ def regenerate() -> None:
         for x in entry.expectations:
             if x.verdict != "violated":
                 continue
-            args = [entry.name, "--out", str(GOLDEN)]
+            args = [entry.name, "--out", str(GOLDEN), "--workers", "1"]
             for key, value in x.params:
                 args += (
                     [f"--{key}", str(value)]

@@ -1,9 +1,19 @@
-"""Frontiers: the only difference between breadth-first and depth-first search."""
+"""Frontiers: the only difference between breadth-first and depth-first search.
+
+A big breadth-first frontier is kept serialized: once the queue holds more than
+`live_limit` items, each further batch of `batch` items is pickled (a pickled batch
+shares the parts its states have in common, so it costs about a tenth of the live
+objects), and once the pickled batches exceed `memory_limit` bytes they go to an
+anonymous temporary file, read back in order. Small frontiers stay live, because
+pickling costs a few microseconds a state.
+"""
 
 from __future__ import annotations
 
+import pickle
+import tempfile
 from collections import deque
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 from checker.options import Strategy
 
@@ -17,13 +27,79 @@ class Frontier(Protocol):
 class Queue:
     """First in, first out: states are expanded level by level (shortest paths)."""
 
-    def __init__(self) -> None:
-        self._items: deque[Any] = deque()
-        self.push = self._items.append
-        self.pop = self._items.popleft
+    def __init__(self, live_limit: int = 1 << 16, batch: int = 4096, memory_limit: int = 256 << 20):
+        self._head: deque[Any] = deque()  # items ready to pop, oldest first
+        self._sealed: deque[bytes | tuple[int, int]] = deque()  # pickled batches, or file spans
+        self._tail: list[Any] = []  # newest items, not yet sealed
+        self._len = 0
+        self._live_limit = live_limit
+        self._batch = batch
+        self._memory_limit = memory_limit
+        self._in_memory = 0  # bytes of pickled batches held in memory
+        self._file: IO[bytes] | None = None
+        self._write_at = 0
+        self._spans = 0  # batches in the file not yet read back
+        self.sealed_batches = 0  # how many batches were pickled (for tests and reports)
+        self.spilled_bytes = 0  # how many bytes went to the temporary file
+
+    def push(self, item: Any) -> None:
+        tail = self._tail
+        tail.append(item)
+        self._len += 1
+        if len(tail) >= self._batch and self._len > self._live_limit:
+            self._seal()
+
+    def pop(self) -> Any:
+        head = self._head
+        if not head:
+            self._refill()
+        self._len -= 1
+        return head.popleft()
 
     def __len__(self) -> int:
-        return len(self._items)
+        return self._len
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def _seal(self) -> None:
+        blob = pickle.dumps(self._tail, pickle.HIGHEST_PROTOCOL)
+        self._tail = []
+        self.sealed_batches += 1
+        if self._in_memory + len(blob) <= self._memory_limit:
+            self._sealed.append(blob)
+            self._in_memory += len(blob)
+            return
+        if self._file is None:
+            self._file = tempfile.TemporaryFile(prefix="checker-frontier-")
+        self._file.seek(self._write_at)
+        self._file.write(blob)
+        self._sealed.append((self._write_at, len(blob)))
+        self._spans += 1
+        self._write_at += len(blob)
+        self.spilled_bytes += len(blob)
+
+    def _refill(self) -> None:
+        if not self._sealed:
+            self._head.extend(self._tail)
+            self._tail = []
+            return
+        blob = self._sealed.popleft()
+        if isinstance(blob, tuple):
+            assert self._file is not None
+            offset, size = blob
+            self._file.seek(offset)
+            data = self._file.read(size)
+            self._spans -= 1
+            if not self._spans:  # every spilled batch has been read back: reuse the file
+                self._file.truncate(0)
+                self._write_at = 0
+        else:
+            data = blob
+            self._in_memory -= len(blob)
+        self._head.extend(pickle.loads(data))
 
 
 class Stack:
@@ -37,6 +113,12 @@ class Stack:
     def __len__(self) -> int:
         return len(self._items)
 
+    def close(self) -> None:
+        pass
 
-def make_frontier(strategy: Strategy) -> Frontier:
-    return Queue() if strategy is Strategy.BFS else Stack()
+
+def make_frontier(strategy: Strategy, serialize: bool = True) -> Queue | Stack:
+    """The frontier for `strategy`; `serialize=False` keeps every queued state live."""
+    if strategy is Strategy.BFS:
+        return Queue() if serialize else Queue(live_limit=1 << 62)
+    return Stack()

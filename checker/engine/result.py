@@ -72,6 +72,8 @@ class Stats:
     witnessed: tuple[str, ...]
     exact: bool = False
     orbits: int | None = None  # with symmetry="count": classes of symmetric states
+    workers: int = 1  # processes that explored (see CheckOptions.workers)
+    workers_reason: str = ""  # why the automatic choice took several
 
     @property
     def states_per_second(self) -> float:

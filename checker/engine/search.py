@@ -10,12 +10,14 @@ has no enabled non-fault step) is checked when a state is expanded.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import time
 import traceback
 from collections.abc import Callable
 from typing import Any
 
 from checker.engine.frontier import make_frontier
+from checker.engine.parallel import Found, Pool, available_cores, can_fork
 from checker.engine.result import (
     ActionCoverage,
     Edge,
@@ -28,15 +30,20 @@ from checker.engine.result import (
     Violation,
     ViolationKind,
 )
-from checker.engine.visited import Visited
+from checker.engine.visited import FingerprintSet, Visited
 from checker.model import Model, PropertyFailure, SpecRuntimeError, Transition, compile_spec
-from checker.options import CheckOptions
+from checker.options import CheckOptions, Strategy
 from checker.spec import Spec
-from checker.trace import ReplayError, Step, Trace, replay_indices
+from checker.trace import ReplayError, Step, Trace, replay_keys
 
 Observer = Callable[[Progress], None]
 
 _CLOCK_EVERY = 256  # expansions between looks at the clock
+_COLLECT_EVERY = 1 << 15  # expansions between collections of young cyclic garbage
+_PROBE_SECONDS = 1.0  # a search still running after this long may move to more processes
+_PARALLEL_FROM = 50e-6  # ...when a state costs at least this many seconds to expand
+_PAUSE = "pause"
+_PAUSED: Any = object()
 
 
 def _same(st: Any) -> Any:
@@ -110,12 +117,16 @@ class _Search:
         self.model = model
         self.options = options
         self.observer = observer
-        self.visited = Visited()
-        self.frontier = make_frontier(options.strategy)
+        compact = not options.exact
+        self.visited: Visited | FingerprintSet = FingerprintSet() if compact else Visited()
+        # exact mode keeps every state in the visited set anyway: no use pickling the queue
+        self.frontier = make_frontier(options.strategy, serialize=compact)
         self.generated = 0
         self.max_steps = 0
         self.fired = [0] * len(model.actions)
         self.progress_actions = [not a.definition.is_fault for a in model.actions]
+        self.check_step = model.step_checker()
+        self.check_invariants = model.invariant_checker()
         self.witnessed: set[int] = set()
         self.cut_by_depth = False
         self.recorder = _Recorder(model, options.graph_limit) if options.graph_limit else None
@@ -127,20 +138,78 @@ class _Search:
         self.orbits: set[int] = set()
         self.start = time.monotonic()
         self.next_report = self.start + options.progress_interval
+        self.pause_at: float | None = None  # when to stop and decide on more processes
+        self.expanded = 0
+        self.workers = 1
+        self.auto_reason = ""
+        self.frontier_size = 0
 
     # --- the loop ---------------------------------------------------------------------
 
     def run(self) -> Result:
-        result = self._run()
+        # States are immutable and acyclic: the cyclic collector only costs time here
+        # (a quarter of it on paxos-lamport). It is paused and run on young objects
+        # now and then, so a spec's own short-lived cycles are still freed.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            result = self._choose_and_run()
+        finally:
+            self.frontier.close()
+            if collecting:
+                gc.enable()
         if self.recorder is None:
             return result
         complete = result.verdict is Verdict.HOLDS
         return dataclasses.replace(result, graph=self.recorder.graph(complete))
 
+    def _choose_and_run(self) -> Result:
+        """One process, or several when asked for or (automatically) when it pays."""
+        workers = self.options.workers
+        if not self._parallel_possible():
+            return self._run()
+        if workers is not None and workers > 1:
+            return _Search(self.model, self.options, self.observer)._run_parallel(workers)
+        cores = available_cores()
+        if workers == 1 or cores < 2:
+            return self._run()
+        self.pause_at = self.start + _PROBE_SECONDS
+        result = self._run()
+        if result is not _PAUSED:
+            return result
+        per_state = (time.monotonic() - self.start) / max(1, self.expanded)
+        if per_state < _PARALLEL_FROM:
+            self.pause_at = None
+            return self._resume()
+        search = _Search(self.model, self.options, self.observer)
+        search.auto_reason = f"{per_state * 1e6:.0f} us per state"
+        return search._run_parallel(cores)
+
+    def _parallel_possible(self) -> bool:
+        options = self.options
+        return (
+            options.workers != 1
+            and options.strategy is Strategy.BFS
+            and not options.exact
+            and options.symmetry != "count"
+            and options.max_depth is None
+            and self.recorder is None
+            and can_fork()
+        )
+
+    def _resume(self) -> Result:
+        try:
+            reason = self._explore()
+        except _Found as found:
+            return found.result
+        except KeyboardInterrupt:
+            reason = "interrupted"
+        return self._finish(reason)
+
     def _run(self) -> Result:
         try:
             model = self.model
-            for index, st in enumerate(model.initial()):
+            for st in model.initial():
                 self.generated += 1
                 try:
                     admitted = not model.constraints or model.admits(st)
@@ -158,13 +227,16 @@ class _Search:
                         self._stats(),
                         error=SpecError(err.where, err.message, None),
                     )
-                if admitted and self._admit(st, fp, None, index):
+                if admitted and fp not in self.visited:
+                    self._admit(st, fp, None)
                     self.frontier.push((st, fp, 0))
             reason = self._explore()
         except _Found as found:
             return found.result
         except KeyboardInterrupt:
             reason = "interrupted"
+        if reason is _PAUSE:
+            return _PAUSED
         return self._finish(reason)
 
     def _explore(self) -> str | None:
@@ -172,13 +244,18 @@ class _Search:
         options, frontier, visited = self.options, self.frontier, self.visited
         max_depth, max_states = options.max_depth, options.max_states
         deadline = self.start + options.time_limit if options.time_limit else None
-        expansions = 0
+        expansions = self.expanded
         while frontier:
             expansions += 1
             if expansions % _CLOCK_EVERY == 0:
+                if expansions % _COLLECT_EVERY == 0:
+                    gc.collect(0)
                 now = time.monotonic()
                 if deadline is not None and now >= deadline:
                     return f"time limit of {options.time_limit:g} s reached"
+                if self.pause_at is not None and now >= self.pause_at:
+                    self.expanded = expansions
+                    return _PAUSE
                 if now >= self.next_report:
                     self._report(now)
             if max_states is not None and len(visited) >= max_states:
@@ -194,36 +271,49 @@ class _Search:
         return None
 
     def _expand(self, st: Any, fp: int, steps: int) -> None:
-        """Generate the successors of one state; push the new ones."""
+        """Generate the successors of one state; push the new ones.
+
+        A step to an equal state is a stutter: it reaches nothing and, as in TLA+'s
+        `[][P]_vars`, step invariants are not checked on it.
+        """
         model = self.model
         fired, progress_actions = self.fired, self.progress_actions
-        check_step = bool(model.step_invariants)
-        constrained = bool(model.constraints)
-        fingerprint, visited, push = self.key, self.visited, self.frontier.push
+        check_step = self.check_step
+        admits = model.admits if model.constraints else None
+        key, visited, push = self.key, self.visited, self.frontier.push
         recorder = self.recorder
         progress = False
-        for index, tr in enumerate(model.successors(st)):
+        for tr in model.successors(st):
             self.generated += 1
-            fired[tr.action] += 1
-            if progress_actions[tr.action]:
+            action = tr[0]
+            fired[action] += 1
+            if progress_actions[action]:
                 progress = True
-            nxt = tr.target
-            if constrained and not model.admits(nxt):
+            nxt = tr[2]
+            if nxt is st:
+                if recorder is not None:
+                    recorder.edge(fp, fp, tr)
+                continue
+            if admits is not None and not admits(nxt):
                 continue
             try:
-                nfp = fingerprint(nxt)
+                nfp = key(nxt)
+                if nfp == fp:
+                    if recorder is not None:
+                        recorder.edge(fp, fp, tr)
+                    continue
                 new = nfp not in visited
             except (SpecRuntimeError, TypeError) as err:
                 raise model.invalid_state(nxt, tr) from err
             if new:
                 if steps >= self.max_steps:
                     self.max_steps = steps + 1
-                self._admit(nxt, nfp, fp, index)
+                self._admit(nxt, nfp, fp)
                 push((nxt, nfp, steps + 1))
             if recorder is not None:
                 recorder.edge(fp, nfp, tr)
-            if check_step:
-                failure = model.check_step(st, nxt)
+            if check_step is not None:
+                failure = check_step(st, nxt)
                 if failure:
                     raise _Found(self._violation(failure, fp, extra=tr))
         self._check_deadlock(st, fp, progress)
@@ -239,28 +329,127 @@ class _Search:
         for tr in self.model.successors(st):
             self.generated += 1
             progress = progress or self.progress_actions[tr.action]
-            if not self.cut_by_depth and self.key(tr.target) not in self.visited:
+            if self.cut_by_depth or tr.target is st:
+                continue
+            key = self.key(tr.target)
+            if key != fp and key not in self.visited:
                 self.cut_by_depth = True
         self._check_deadlock(st, fp, progress)
 
-    def _admit(self, st: Any, fp: int, parent: int | None, index: int) -> bool:
-        """Record a newly reached state and check it; False if already seen."""
-        if not self.visited.add(fp, parent, index):
-            return False
+    def _admit(self, st: Any, fp: Any, parent: Any) -> None:
+        """Record a newly reached state (not yet in the visited set) and check it."""
+        self.visited.add_new(fp, parent)
         model = self.model
         if self.recorder is not None:
             self.recorder.state(fp, st, parent is None)
         if self.orbit_key is not None:
             self.orbits.add(self.orbit_key(st))
         try:
-            failure = model.check_invariants(st)
+            failure = self.check_invariants(st)
             if model.reachables and len(self.witnessed) < len(model.reachables):
                 self.witnessed.update(model.witnessed(st))
         except SpecRuntimeError as err:
             raise _Found(self._spec_error(err, fp)) from err
         if failure:
             raise _Found(self._violation(failure, fp))
-        return True
+
+    # --- several processes ---------------------------------------------------------------
+
+    def _run_parallel(self, count: int) -> Result:
+        """Level-synchronous BFS on `count` forked workers (see `engine.parallel`)."""
+        model, key = self.model, self.key
+        self.workers = count
+        seeds: list[list[tuple[Any, int]]] = [[] for _ in range(count)]
+        try:
+            for st in model.initial():
+                self.generated += 1
+                if model.constraints and not model.admits(st):
+                    continue
+                fp = key(st)
+                seeds[fp % count].append((st, fp))
+        except SpecRuntimeError as err:
+            return Result(
+                Verdict.SPEC_ERROR, self._stats(), error=SpecError(err.where, err.message, None)
+            )
+        pool = Pool(model, key, self.options, count)
+        self.visited = _Remote(pool)  # type: ignore[assignment]
+        try:
+            return self._levels(pool, seeds)
+        except KeyboardInterrupt:
+            return self._finish("interrupted")
+        finally:
+            pool.close()
+
+    def _levels(self, pool: Pool, seeds: list[list[tuple[Any, int]]]) -> Result:
+        count, options = pool.count, self.options
+        deadline = self.start + options.time_limit if options.time_limit else None
+        found = self._absorb(pool.ask_all("seed", seeds))
+        level, fresh = 0, len(self.visited)
+        while found is None and fresh:
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                return self._finish(f"time limit of {options.time_limit:g} s reached")
+            if options.max_states is not None and len(self.visited) >= options.max_states:
+                return self._finish(f"state limit of {options.max_states} distinct states reached")
+            self.frontier_size = fresh
+            if now >= self.next_report:
+                self._report(now)
+            before = len(self.visited)
+            expanded = pool.ask_all("expand", [None] * count)
+            found = self._absorb([report for report, _ in expanded])
+            if found is not None:
+                break
+            outboxes = [outbox for _, outbox in expanded]
+            wanted = pool.ask_all("claim", [[box[o] for box in outboxes] for o in range(count)])
+            batches = pool.ask_all("ship", [[w[s] for w in wanted] for s in range(count)])
+            found = self._absorb(
+                pool.ask_all("receive", [[b[o] for b in batches] for o in range(count)])
+            )
+            fresh = len(self.visited) - before
+            if fresh:
+                level += 1
+                self.max_steps = level
+        self.frontier_size = 0
+        if found is None:
+            return self._finish(None)
+        return self._found(found)
+
+    def _absorb(self, reports: list[Any]) -> Found | None:
+        """Add the workers' counts; the shortest of what they found, if anything."""
+        founds = []
+        for report in reports:
+            self.generated += report.generated
+            for i, n in enumerate(report.fired):
+                self.fired[i] += n
+            self.visited.count += report.new  # type: ignore[attr-defined]
+            self.witnessed |= report.witnessed
+            if report.found is not None:
+                founds.append(report.found)
+        if not founds:
+            return None
+        return min(founds, key=lambda f: (f.length, f.kind != "error"))
+
+    def _found(self, found: Found) -> Result:
+        """The result for what a worker found, with its trace replayed here."""
+        if found.kind == "error":
+            error = SpecError(found.where, found.message, None, found.details)
+            return Result(Verdict.SPEC_ERROR, self._stats(), error=error)
+        if found.kind == "invariant":
+            assert found.failure is not None
+            return self._violation(found.failure, found.fp)
+        try:
+            _, st = replay_keys(self.model, self.visited.path_to(found.fp), self.key)
+        except (ReplayError, SpecRuntimeError) as err:
+            error = SpecError("replaying the counterexample", str(err), None)
+            return Result(Verdict.SPEC_ERROR, self._stats(), error=error)
+        if found.kind == "deadlock":
+            return self._deadlock(st, found.fp)
+        assert found.failure is not None
+        for tr in self.model.successors(st):
+            if self.key(tr.target) == found.target and self.check_step(st, tr.target):
+                return self._violation(found.failure, found.fp, extra=tr)
+        error = SpecError("replaying the counterexample", "the failing step did not recur", None)
+        return Result(Verdict.SPEC_ERROR, self._stats(), error=error)
 
     # --- results --------------------------------------------------------------------------
 
@@ -272,10 +461,13 @@ class _Search:
                     now - self.start,
                     len(self.visited),
                     self.generated,
-                    len(self.frontier),
+                    self._queue(),
                     self.max_steps + 1,
                 )
             )
+
+    def _queue(self) -> int:
+        return self.frontier_size if self.workers > 1 else len(self.frontier)
 
     def _stats(self) -> Stats:
         model = self.model
@@ -284,13 +476,15 @@ class _Search:
             generated=self.generated,
             depth=self.max_steps + 1 if len(self.visited) else 0,
             elapsed=time.monotonic() - self.start,
-            queue=len(self.frontier),
+            queue=self._queue(),
             coverage=tuple(
                 ActionCoverage(a.definition.name, n, a.definition.is_fault)
                 for a, n in zip(model.actions, self.fired)
             ),
             witnessed=tuple(model.reachables[i].name for i in sorted(self.witnessed)),
             exact=self.options.exact,
+            workers=self.workers,
+            workers_reason=self.auto_reason,
             orbits=len(self.orbits) if self.orbit_key is not None else None,
         )
 
@@ -315,8 +509,7 @@ class _Search:
 
     def _trace(self, fp: int, extra: Transition | None = None) -> Trace:
         """Replay the path to `fp`, then (for a step property) the offending step."""
-        init_index, indices, fps = self.visited.path_to(fp)
-        trace, _ = replay_indices(self.model, init_index, indices, fps, self.key)
+        trace, _ = replay_keys(self.model, self.visited.path_to(fp), self.key)
         if extra is not None:
             tr = extra
             model = self.model
@@ -363,3 +556,28 @@ class _Search:
             details = "".join(traceback.format_exception(err.cause)[-4:])
         error = SpecError(err.where, err.message, trace, details)
         return Result(Verdict.SPEC_ERROR, self._stats(), error=error)
+
+
+class _Remote:
+    """The coordinator's view of the workers' visited sets: counts, and parents on demand."""
+
+    def __init__(self, pool: Pool):
+        self.pool = pool
+        self.count = 0
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __contains__(self, fp: int) -> bool:
+        return self.pool.ask(fp % self.pool.count, "parent", fp) is not None
+
+    def path_to(self, fp: int) -> list[int]:
+        path = [fp]
+        while True:
+            parent = self.pool.ask(fp % self.pool.count, "parent", fp)
+            if parent == fp:
+                break
+            path.append(parent)
+            fp = parent
+        path.reverse()
+        return path

@@ -1,41 +1,114 @@
-"""The visited set: fingerprint -> (parent fingerprint, step index), nothing more."""
+"""Visited sets: each seen state's key with its parent's key, nothing more.
+
+`Visited` keys by anything hashable (exact mode keys by whole states).
+`FingerprintSet` keys by 64-bit fingerprints and keeps them compact: the newest
+entries in a dict, older ones merged into two sorted `uint64` arrays (fingerprint,
+parent fingerprint) at 16 bytes per state, searched by bisection. A counterexample's
+path is the chain of parents; the steps between them are found again by replay.
+"""
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from typing import Any
+
+import numpy as np
+
 
 class Visited:
-    """Seen states keyed by 64-bit fingerprint, each with how it was first reached.
-
-    An initial state's parent is None and its index is its position among the
-    initial states; any other state's index is the position of the step that
-    produced it among its parent's successors.
-    """
+    """Seen keys, each with the key it was first reached from (None for initial ones)."""
 
     def __init__(self) -> None:
-        self._parent: dict[int, tuple[int | None, int]] = {}
+        self._parent: dict[Any, Any] = {}
 
-    def add(self, fp: int, parent: int | None, index: int) -> bool:
-        """Record `fp` if new; returns whether it was new."""
-        if fp in self._parent:
-            return False
-        self._parent[fp] = (parent, index)
-        return True
+    def add_new(self, key: Any, parent: Any) -> None:
+        """Record `key`, which the caller has checked is not in the set."""
+        self._parent[key] = parent
 
-    def __contains__(self, fp: int) -> bool:
-        return fp in self._parent
+    def __contains__(self, key: Any) -> bool:
+        return key in self._parent
 
     def __len__(self) -> int:
         return len(self._parent)
 
-    def path_to(self, fp: int) -> tuple[int, list[int], list[int]]:
-        """(initial index, step indices, fingerprints from the initial state to `fp`)."""
-        indices: list[int] = []
-        fps: list[int] = [fp]
-        parent, index = self._parent[fp]
+    def path_to(self, key: Any) -> list[Any]:
+        """The keys from an initial state to `key`, in order."""
+        path = [key]
+        parent = self._parent[key]
         while parent is not None:
-            indices.append(index)
-            fps.append(parent)
-            parent, index = self._parent[parent]
-        indices.reverse()
-        fps.reverse()
-        return index, indices, fps
+            path.append(parent)
+            parent = self._parent[parent]
+        path.reverse()
+        return path
+
+
+_EMPTY = np.empty(0, dtype=np.uint64)
+
+
+class FingerprintSet:
+    """Seen 64-bit fingerprints with their parents, 16 bytes per state once merged.
+
+    An initial state is stored as its own parent (a new state never equals its
+    parent: a step back to the same state is a stutter and reaches nothing new).
+    """
+
+    def __init__(self, merge_at: int = 1 << 19) -> None:
+        self._recent: dict[int, int] = {}
+        self._merge_at = merge_at
+        self._fps = _EMPTY
+        self._parents = _EMPTY
+        self._view = memoryview(self._fps)
+
+    def add_new(self, fp: int, parent: int | None) -> None:
+        recent = self._recent
+        recent[fp] = fp if parent is None else parent
+        if len(recent) >= self._merge_at:
+            self._merge()
+
+    def __contains__(self, fp: int) -> bool:
+        if fp in self._recent:
+            return True
+        view = self._view
+        i = bisect_left(view, fp)
+        return i < len(view) and view[i] == fp
+
+    def __len__(self) -> int:
+        return len(self._recent) + len(self._fps)
+
+    @property
+    def merged(self) -> int:
+        """How many fingerprints sit in the compact arrays."""
+        return len(self._fps)
+
+    def parent(self, fp: int) -> int:
+        found = self._recent.get(fp)
+        if found is not None:
+            return found
+        view = self._view
+        i = bisect_left(view, fp)
+        if i == len(view) or view[i] != fp:
+            raise KeyError(fp)
+        return int(self._parents[i])
+
+    def path_to(self, fp: int) -> list[int]:
+        path = [fp]
+        parent = self.parent(fp)
+        while parent != fp:
+            path.append(parent)
+            fp, parent = parent, self.parent(parent)
+        path.reverse()
+        return path
+
+    def _merge(self) -> None:
+        """Move the recent entries into the sorted arrays (one O(n) merge)."""
+        recent = self._recent
+        keys = np.fromiter(recent.keys(), dtype=np.uint64, count=len(recent))
+        values = np.fromiter(recent.values(), dtype=np.uint64, count=len(recent))
+        order = np.argsort(keys, kind="stable")
+        keys, values = keys[order], values[order]
+        at = np.searchsorted(self._fps, keys)
+        self._view.release()
+        self._fps = np.insert(self._fps, at, keys)
+        self._parents = np.insert(self._parents, at, values)
+        self._view = memoryview(self._fps)
+        recent.clear()

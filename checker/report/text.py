@@ -90,6 +90,9 @@ def format_stats(stats: Stats, complete: bool = True) -> list[str]:
         lines.append(lead + ", ".join(f"{c.name}{' (fault)' if c.is_fault else ''}" for c in never))
     if stats.witnessed:
         lines.append("Reachable, witnessed: " + ", ".join(stats.witnessed))
+    if stats.workers > 1:
+        why = f" (chosen automatically: {stats.workers_reason})" if stats.workers_reason else ""
+        lines.append(f"Workers: {stats.workers} processes{why}")
     if stats.exact:
         lines.append("Visited set: exact (whole states kept; no fingerprint collisions)")
         return lines

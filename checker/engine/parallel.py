@@ -1,0 +1,281 @@
+"""Breadth-first search on several processes, each owning a share of the states.
+
+Worker `w` owns the states whose fingerprint modulo the number of workers is `w`:
+it alone keeps them in its visited set, checks their invariants and expands them.
+The search advances one BFS level at a time, in four exchanges through the
+coordinator (this process), which only forwards bytes:
+
+1. every worker expands its states of the level; successors it owns are checked
+   against its own visited set at once, the others are held back and only their
+   fingerprints (with the parent's) are sent, to their owners;
+2. each owner keeps the fingerprints it has not seen and answers which it wants;
+3. the senders ship just those states, pickled;
+4. the owners check the shipped states' invariants and queue them for the next level.
+
+So a state crosses between processes at most once, and only when it is new (the
+design of Stern and Dill's parallel Murphi and of distributed TLC). Levels keep BFS's
+guarantee: a violation found at a level has the shortest length; the search ends at
+the first level where any worker finds one, and reports the shortest of them.
+Workers are forked, so they share the compiled model without pickling it.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import pickle
+import time
+import traceback
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+
+from checker.engine.frontier import Queue
+from checker.engine.visited import FingerprintSet
+from checker.model import Model, PropertyFailure, SpecRuntimeError
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+@dataclass
+class Found:
+    """Something a worker found that ends the search (sent to the coordinator)."""
+
+    kind: str  # "invariant", "step", "deadlock" or "error"
+    length: int  # the counterexample's number of steps
+    fp: int  # the violating state (for "step": the state the step starts from)
+    failure: PropertyFailure | None = None
+    target: int | None = None  # for "step": the fingerprint the step reaches
+    where: str = ""
+    message: str = ""
+    details: str = ""
+
+
+@dataclass
+class LevelReport:
+    """What one worker did in one phase of a level."""
+
+    generated: int = 0
+    fired: list[int] = field(default_factory=list)
+    new: int = 0
+    witnessed: set[int] = field(default_factory=set)
+    found: Found | None = None
+
+
+class _Worker:
+    """The loop of one worker process: its visited set, its frontier, its level."""
+
+    def __init__(self, model: Model, key: Any, options: Any, index: int, count: int):
+        self.model = model
+        self.key = key
+        self.options = options
+        self.index = index
+        self.count = count
+        self.visited = FingerprintSet()
+        self.frontier = Queue()
+        self.level = 0  # steps from an initial state of the states being expanded
+        self.check_step = model.step_checker()
+        self.check_invariants = model.invariant_checker()
+        self.progress_actions = [not a.definition.is_fault for a in model.actions]
+        self.held: list[dict[int, Any]] = [{} for _ in range(count)]
+
+    def serve(self, conn: Connection) -> None:
+        gc.disable()
+        while True:
+            command, payload = pickle.loads(conn.recv_bytes())
+            if command == "stop":
+                return
+            handler = getattr(self, "_" + command)
+            try:
+                reply = handler(payload)
+            except SpecRuntimeError as err:
+                details = "".join(traceback.format_exception(err.cause)[-4:]) if err.cause else ""
+                found = Found("error", self.level, 0, None, None, err.where, err.message, details)
+                report = LevelReport(found=found)
+                reply = (report, [([], [])] * self.count) if command == "expand" else report
+            conn.send_bytes(pickle.dumps(reply, pickle.HIGHEST_PROTOCOL))
+
+    # --- the phases of a level ---------------------------------------------------------
+
+    def _seed(self, states: list[tuple[Any, int]]) -> LevelReport:
+        report = LevelReport(fired=[0] * len(self.model.actions))
+        for st, fp in states:
+            if fp not in self.visited:
+                self._admit(st, fp, None, report, 0)
+                if report.found:
+                    break
+        return report
+
+    def _expand(self, _: Any) -> tuple[LevelReport, list[tuple[list[int], list[int]]]]:
+        """Expand this level's states; returns the fingerprints bound for other owners."""
+        model, key, visited = self.model, self.key, self.visited
+        count, index = self.count, self.index
+        report = LevelReport(fired=[0] * len(model.actions))
+        fired, progress_actions = report.fired, self.progress_actions
+        check_step = self.check_step
+        admits = model.admits if model.constraints else None
+        outbox: list[tuple[list[int], list[int]]] = [([], []) for _ in range(count)]
+        held = self.held
+        steps = self.level
+        for _ in range(len(self.frontier)):
+            st, fp = self.frontier.pop()
+            progress = False
+            for tr in model.successors(st):
+                report.generated += 1
+                action = tr[0]
+                fired[action] += 1
+                if progress_actions[action]:
+                    progress = True
+                nxt = tr[2]
+                if nxt is st or (admits is not None and not admits(nxt)):
+                    continue
+                try:
+                    nfp = key(nxt)
+                except (SpecRuntimeError, TypeError) as err:
+                    raise model.invalid_state(nxt, tr) from err
+                if nfp == fp:
+                    continue
+                if check_step is not None:
+                    failure = check_step(st, nxt)
+                    if failure:
+                        report.found = Found("step", steps + 1, fp, failure, nfp)
+                        return report, outbox
+                owner = nfp % count
+                if owner == index:
+                    if nfp not in visited:
+                        self._admit(nxt, nfp, fp, report, steps + 1)
+                        if report.found:
+                            return report, outbox
+                elif nfp not in held[owner]:
+                    held[owner][nfp] = nxt
+                    fps, parents = outbox[owner]
+                    fps.append(nfp)
+                    parents.append(fp)
+            if not progress and self.options.check_deadlock and not model.is_terminal(st):
+                report.found = Found("deadlock", steps, fp)
+                return report, outbox
+        return report, outbox
+
+    def _claim(self, incoming: list[tuple[list[int], list[int]]]) -> list[list[int]]:
+        """Keep the fingerprints not seen before; answer, per sender, which are wanted."""
+        visited = self.visited
+        wanted: list[list[int]] = []
+        for fps, parents in incoming:
+            mine: list[int] = []
+            for fp, parent in zip(fps, parents):
+                if fp not in visited:
+                    visited.add_new(fp, parent)
+                    mine.append(fp)
+            wanted.append(mine)
+        return wanted
+
+    def _ship(self, wanted: list[list[int]]) -> list[bytes]:
+        """Pickle the wanted held-back states, one batch per owner."""
+        batches = []
+        for owner, fps in enumerate(wanted):
+            held = self.held[owner]
+            batches.append(pickle.dumps([(held[fp], fp) for fp in fps], pickle.HIGHEST_PROTOCOL))
+            held.clear()
+        return batches
+
+    def _receive(self, batches: list[bytes]) -> LevelReport:
+        """Check and queue the new states shipped by other workers; end the level."""
+        report = LevelReport(fired=[0] * len(self.model.actions))
+        for blob in batches:
+            for st, fp in pickle.loads(blob):
+                self._check(st, fp, report, self.level + 1)
+                if report.found:
+                    return report
+        self.level += 1
+        return report
+
+    def _parent(self, fp: int) -> int | None:
+        try:
+            return self.visited.parent(fp)
+        except KeyError:
+            return None
+
+    def _queue(self, _: Any) -> int:
+        return len(self.frontier)
+
+    # --- helpers -----------------------------------------------------------------
+
+    def _admit(
+        self, st: Any, fp: int, parent: int | None, report: LevelReport, length: int
+    ) -> None:
+        self.visited.add_new(fp, parent)
+        self._check(st, fp, report, length)
+
+    def _check(self, st: Any, fp: int, report: LevelReport, length: int) -> None:
+        """Count a new state, check its invariants, queue it (`length`: steps to it)."""
+        report.new += 1
+        model = self.model
+        failure = self.check_invariants(st)
+        if model.reachables:
+            report.witnessed.update(model.witnessed(st))
+        if failure:
+            report.found = Found("invariant", length, fp, failure)
+            return
+        self.frontier.push((st, fp))
+
+
+def _serve(model: Model, key: Any, options: Any, index: int, count: int, conn: Connection) -> None:
+    try:
+        _Worker(model, key, options, index, count).serve(conn)
+    except (EOFError, KeyboardInterrupt):
+        pass
+    finally:
+        conn.close()
+
+
+class Pool:
+    """The worker processes of one search, and the coordinator's side of the exchanges."""
+
+    def __init__(self, model: Model, key: Any, options: Any, count: int):
+        context = multiprocessing.get_context("fork")
+        self.count = count
+        self.conns: list[Connection] = []
+        self.procs = []
+        for index in range(count):
+            mine, theirs = context.Pipe()
+            proc = context.Process(
+                target=_serve, args=(model, key, options, index, count, theirs), daemon=True
+            )
+            proc.start()
+            theirs.close()
+            self.conns.append(mine)
+            self.procs.append(proc)
+
+    def ask_all(self, command: str, payloads: list[Any]) -> list[Any]:
+        for conn, payload in zip(self.conns, payloads):
+            conn.send_bytes(pickle.dumps((command, payload), pickle.HIGHEST_PROTOCOL))
+        return [pickle.loads(conn.recv_bytes()) for conn in self.conns]
+
+    def ask(self, worker: int, command: str, payload: Any) -> Any:
+        conn = self.conns[worker]
+        conn.send_bytes(pickle.dumps((command, payload), pickle.HIGHEST_PROTOCOL))
+        return pickle.loads(conn.recv_bytes())
+
+    def close(self) -> None:
+        for conn in self.conns:
+            try:
+                conn.send_bytes(pickle.dumps(("stop", None)))
+            except OSError:
+                pass
+        deadline = time.monotonic() + 5
+        for proc in self.procs:
+            proc.join(max(0.0, deadline - time.monotonic()))
+            if proc.is_alive():
+                proc.kill()
+        for conn in self.conns:
+            conn.close()
