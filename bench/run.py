@@ -5,12 +5,15 @@
     python bench/run.py --json out.json # also write the figures as JSON
     python bench/run.py --only paxos-lamport-b2
 
-Each model runs twice, each time in a fresh process so peak memory is its own: once
-through `checker.check` (the whole engine: fingerprints, parents, invariants,
-deadlock, coverage) and once through the "floor", a bare BFS over the same compiled
-successor function that keeps only a set of states and checks the same invariants
-and step invariants. The
-ratio engine/floor is the engine's overhead. These are measurements, not tests.
+Each model runs three times, each in a fresh process so peak memory is its own:
+through `checker.check` with one process (the whole engine: fingerprints, parents,
+invariants, deadlock, coverage); through the "floor", a bare BFS over the same
+compiled successor function that keeps only a set of states and checks the same
+invariants and step invariants; and through `checker.check` with two worker
+processes; and with the automatic choice (`--workers` unset). engine/floor is the
+engine's overhead; speedup is one process's time over two workers'; auto/1 is the
+automatic choice's time over one process's. Memory with workers is the coordinator's
+peak plus twice the largest worker's. These are measurements, not tests.
 """
 
 from __future__ import annotations
@@ -70,21 +73,31 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_engine(name: str) -> Figures:
+def _peak_all_mib() -> float:
+    """This process's peak plus the largest child's (the workers run in parallel)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return _peak_mib() + children * WORKERS if children else _peak_mib()
+
+
+WORKERS = 2
+
+
+def run_engine(name: str, workers: int | None = 1) -> Figures:
     from checker import CheckOptions, check
 
     model = _model(name)
     start = time.perf_counter()
-    result = check(model, CheckOptions(check_deadlock=False, progress_interval=3600))
+    options = CheckOptions(check_deadlock=False, progress_interval=3600, workers=workers)
+    result = check(model, options)
     seconds = time.perf_counter() - start
     return Figures(
         name,
-        "engine",
+        {1: "engine", None: "auto"}.get(workers, f"workers{workers}"),
         result.stats.distinct,
         result.stats.depth,
         seconds,
         result.stats.distinct / seconds,
-        _peak_mib(),
+        _peak_all_mib(),
         result.verdict.value,
     )
 
@@ -103,6 +116,8 @@ def run_floor(name: str) -> Figures:
         depth = max(depth, level)
         for tr in model.successors(state):
             nxt = tr.target
+            if nxt is state:  # a stutter, as the engine treats it
+                continue
             if model.step_invariants and model.check_step(state, nxt) is not None:
                 verdict = "violated"
             if nxt not in seen:
@@ -130,21 +145,25 @@ def measure(name: str, mode: str) -> Figures:
     return Figures(**json.loads(proc.stdout.strip().splitlines()[-1]))
 
 
-def table(rows: list[tuple[Figures, Figures]]) -> str:
+def table(rows: list[tuple[Figures, ...]]) -> str:
     head = (
         f"{'model':<30} {'distinct':>10} {'depth':>5} {'engine s':>9} {'states/s':>9} "
-        f"{'MiB':>7} {'floor s':>8} {'engine/floor':>12}"
+        f"{'MiB':>6} {'floor s':>8} {'eng/floor':>9} {'2 workers s':>11} {'MiB':>6} "
+        f"{'speedup':>7} {'auto s':>7} {'auto/1':>6}"
     )
     lines = [head, "-" * len(head)]
-    for engine, floor in rows:
+    for engine, floor, two, auto in rows:
         ratio = engine.seconds / floor.seconds if floor.seconds else float("nan")
+        speedup = engine.seconds / two.seconds if two.seconds else float("nan")
         lines.append(
             f"{engine.model:<30} {engine.distinct:>10,} {engine.depth:>5} {engine.seconds:>9.2f} "
-            f"{engine.states_per_second:>9,.0f} {engine.peak_mib:>7.0f} {floor.seconds:>8.2f} "
-            f"{ratio:>12.2f}"
+            f"{engine.states_per_second:>9,.0f} {engine.peak_mib:>6.0f} {floor.seconds:>8.2f} "
+            f"{ratio:>9.2f} {two.seconds:>11.2f} {two.peak_mib:>6.0f} {speedup:>7.2f} "
+            f"{auto.seconds:>7.2f} {auto.seconds / engine.seconds:>6.2f}"
         )
-        if engine.distinct != floor.distinct:
-            lines.append(f"  ! the floor found {floor.distinct:,} states")
+        for other in (floor, two, auto):
+            if other.distinct != engine.distinct:
+                lines.append(f"  ! {other.mode} found {other.distinct:,} states")
     return "\n".join(lines)
 
 
@@ -154,20 +173,26 @@ def main() -> None:
     parser.add_argument("--only", action="append", choices=sorted(MODELS), help="just these")
     parser.add_argument("--json", type=Path, help="write the figures to this file")
     parser.add_argument("--one", help=argparse.SUPPRESS)
-    parser.add_argument("--mode", choices=["engine", "floor"], help=argparse.SUPPRESS)
+    parser.add_argument("--mode", choices=["engine", "floor", "workers2"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        figures = run_engine(args.one) if args.mode == "engine" else run_floor(args.one)
+        if args.mode == "floor":
+            figures = run_floor(args.one)
+        else:
+            workers = {"engine": 1, "workers2": WORKERS, "auto": None}[args.mode]
+            figures = run_engine(args.one, workers)
         print(json.dumps(asdict(figures)))
         return
     names = args.only or [n for n, (_, _, quick) in MODELS.items() if quick or args.full]
     rows = []
     for name in names:
         print(f"  {name} ...", file=sys.stderr, flush=True)
-        rows.append((measure(name, "engine"), measure(name, "floor")))
+        rows.append(tuple(measure(name, m) for m in ("engine", "floor", "workers2", "auto")))
     print(table(rows))
     if args.json:
-        data = [{"engine": asdict(e), "floor": asdict(f)} for e, f in rows]
+        data = [
+            {"engine": asdict(e), "floor": asdict(f), "workers2": asdict(w)} for e, f, w in rows
+        ]
         args.json.write_text(json.dumps(data, indent=1) + "\n")
 
 

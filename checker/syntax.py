@@ -11,6 +11,7 @@ to an equal `ActionLabel` (used to replay saved counterexamples).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from lark import Lark, Transformer, UnexpectedInput, v_args
@@ -100,8 +101,10 @@ class _ToPython(Transformer):
         return str(name), kwargs
 
 
-_VALUE_PARSER = Lark(_GRAMMAR, start="start_value", parser="lalr")
-_LABEL_PARSER = Lark(_GRAMMAR, start="start_label", parser="lalr")
+@functools.cache
+def _parser(start: str) -> Lark:
+    """Built on first use: building one takes a tenth of a second, and most runs never parse."""
+    return Lark(_GRAMMAR, start=start, parser="lalr")
 
 
 def _parse(parser: Lark, text: str, what: str) -> Any:
@@ -117,12 +120,12 @@ def _parse(parser: Lark, text: str, what: str) -> Any:
 
 def parse_value(text: str) -> Any:
     """Read a value: `3`, `fifo`, `(1, 2)`, `{1, 2}`, `0..2`, `None`..."""
-    return _parse(_VALUE_PARSER, text, "value")
+    return _parse(_parser("start_value"), text, "value")
 
 
 def parse_label(text: str) -> tuple[str, tuple[tuple[str, Any], ...]]:
     """Read a label such as `read_X(p=1)` into (name, params)."""
-    return _parse(_LABEL_PARSER, text, "action label")
+    return _parse(_parser("start_label"), text, "action label")
 
 
 def format_value(value: Any) -> str:

@@ -145,11 +145,6 @@ class _Worker:
                     raise model.invalid_state(nxt, tr) from err
                 if nfp == fp:
                     continue
-                if check_step is not None:
-                    failure = check_step(st, nxt)
-                    if failure:
-                        report.found = Found("step", steps + 1, fp, failure, nfp)
-                        return report, outbox
                 owner = nfp % count
                 if owner == index:
                     if nfp not in visited:
@@ -161,6 +156,11 @@ class _Worker:
                     fps, parents = outbox[owner]
                     fps.append(nfp)
                     parents.append(fp)
+                if check_step is not None:
+                    failure = check_step(st, nxt)
+                    if failure:  # the level goes on: a new state's invariants come first
+                        report.found = Found("step", steps + 1, fp, failure, nfp)
+                        return report, outbox
             if not progress and self.options.check_deadlock and not model.is_terminal(st):
                 report.found = Found("deadlock", steps, fp)
                 return report, outbox

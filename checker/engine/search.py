@@ -397,14 +397,15 @@ class _Search:
             before = len(self.visited)
             expanded = pool.ask_all("expand", [None] * count)
             found = self._absorb([report for report, _ in expanded])
-            if found is not None:
+            if found is not None and found.kind != "step":
                 break
             outboxes = [outbox for _, outbox in expanded]
             wanted = pool.ask_all("claim", [[box[o] for box in outboxes] for o in range(count)])
             batches = pool.ask_all("ship", [[w[s] for w in wanted] for s in range(count)])
-            found = self._absorb(
+            received = self._absorb(
                 pool.ask_all("receive", [[b[o] for b in batches] for o in range(count)])
             )
+            found = min((f for f in (found, received) if f), key=_rank, default=None)
             fresh = len(self.visited) - before
             if fresh:
                 level += 1
@@ -427,7 +428,7 @@ class _Search:
                 founds.append(report.found)
         if not founds:
             return None
-        return min(founds, key=lambda f: (f.length, f.kind != "error"))
+        return min(founds, key=_rank)
 
     def _found(self, found: Found) -> Result:
         """The result for what a worker found, with its trace replayed here."""
@@ -556,6 +557,12 @@ class _Search:
             details = "".join(traceback.format_exception(err.cause)[-4:])
         error = SpecError(err.where, err.message, trace, details)
         return Result(Verdict.SPEC_ERROR, self._stats(), error=error)
+
+
+def _rank(found: Found) -> tuple[int, int]:
+    """Shortest first; at one length, as one process would meet them: errors, then a new
+    state's invariants and deadlocks, then the step that reached it."""
+    return (found.length, {"error": 0, "step": 2}.get(found.kind, 1))
 
 
 class _Remote:

@@ -9,10 +9,9 @@ path is the chain of parents; the steps between them are found again by replay.
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left
 from typing import Any
-
-import numpy as np
 
 
 class Visited:
@@ -42,9 +41,6 @@ class Visited:
         return path
 
 
-_EMPTY = np.empty(0, dtype=np.uint64)
-
-
 class FingerprintSet:
     """Seen 64-bit fingerprints with their parents, 16 bytes per state once merged.
 
@@ -55,8 +51,9 @@ class FingerprintSet:
     def __init__(self, merge_at: int = 1 << 19) -> None:
         self._recent: dict[int, int] = {}
         self._merge_at = merge_at
-        self._fps = _EMPTY
-        self._parents = _EMPTY
+        # empty arrays until the first merge, numpy arrays after (imported only then)
+        self._fps: Any = array("Q")
+        self._parents: Any = array("Q")
         self._view = memoryview(self._fps)
 
     def add_new(self, fp: int, parent: int | None) -> None:
@@ -101,14 +98,18 @@ class FingerprintSet:
 
     def _merge(self) -> None:
         """Move the recent entries into the sorted arrays (one O(n) merge)."""
+        import numpy as np
+
         recent = self._recent
         keys = np.fromiter(recent.keys(), dtype=np.uint64, count=len(recent))
         values = np.fromiter(recent.values(), dtype=np.uint64, count=len(recent))
         order = np.argsort(keys, kind="stable")
         keys, values = keys[order], values[order]
-        at = np.searchsorted(self._fps, keys)
+        fps = np.asarray(self._fps, dtype=np.uint64)
+        parents = np.asarray(self._parents, dtype=np.uint64)
+        at = np.searchsorted(fps, keys)
         self._view.release()
-        self._fps = np.insert(self._fps, at, keys)
-        self._parents = np.insert(self._parents, at, values)
+        self._fps = np.insert(fps, at, keys)
+        self._parents = np.insert(parents, at, values)
         self._view = memoryview(self._fps)
         recent.clear()

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import graphviz
-import networkx as nx
 
 from checker.engine import StateGraph, check
 from checker.model import Model
@@ -25,6 +24,9 @@ from checker.report import palette
 from checker.report.values import show
 from checker.state import State
 from checker.trace import Trace
+
+if TYPE_CHECKING:  # networkx takes a fifth of a second to import; only drawings need it
+    import networkx as nx
 
 FAULT_COLOUR = palette.FAULT
 PATH_COLOUR = palette.MESSAGE
@@ -58,6 +60,8 @@ def explore(
 
 
 def to_networkx(graph: StateGraph) -> nx.MultiDiGraph:
+    import networkx as nx
+
     g = nx.MultiDiGraph()
     for fp, state in graph.states.items():
         g.add_node(fp, state=state, initial=fp in graph.initial)
@@ -72,7 +76,7 @@ def neighbourhood(g: nx.MultiDiGraph, path: Sequence[int], radius: int) -> nx.Mu
     if radius > 0:
         for fp in dict.fromkeys(path):
             if fp in g:
-                keep |= set(nx.ego_graph(g, fp, radius=radius, undirected=True))
+                keep |= set(_nx().ego_graph(g, fp, radius=radius, undirected=True))
     return g.subgraph(keep).copy()
 
 
@@ -130,7 +134,7 @@ def counterexample_graph(
 def _order(g: nx.MultiDiGraph) -> list[int]:
     """States by distance from the initial states, then fingerprint: stable numbering."""
     sources = sorted(n for n, d in g.nodes(data=True) if d.get("initial")) or sorted(g)[:1]
-    dist = nx.multi_source_dijkstra_path_length(g, sources) if sources else {}
+    dist = _nx().multi_source_dijkstra_path_length(g, sources) if sources else {}
     far = len(g) + 1
     return sorted(g, key=lambda n: (dist.get(n, far), n))
 
@@ -235,3 +239,9 @@ def _lines(lines: list[str]) -> str:
 
 def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _nx() -> Any:
+    import networkx
+
+    return networkx

@@ -1,0 +1,165 @@
+"""Scale machinery: the compact visited set, the spilling queue, stutters, workers."""
+
+from __future__ import annotations
+
+import pytest
+
+from checker import CheckOptions, Spec, State, Verdict, action, check, compile_spec, step_invariant
+from checker.engine.frontier import Queue
+from checker.engine.visited import FingerprintSet
+from checker.loader import build, resolve
+from checker.options import Strategy
+from specs.paxos_lamport import PaxosLamport
+
+# --- the compact visited set ---------------------------------------------------------
+
+
+def test_fingerprint_set_merges_into_sorted_arrays_and_keeps_parents():
+    fps = FingerprintSet(merge_at=4)
+    chain = [2**64 - 1, 7, 2**63, 12345, 99, 2**40, 3, 2**62 + 1, 5]
+    fps.add_new(chain[0], None)
+    for parent, fp in zip(chain, chain[1:]):
+        assert fp not in fps
+        fps.add_new(fp, parent)
+    assert len(fps) == len(chain)
+    assert fps.merged == 8  # two merges of four; the ninth is still recent
+    assert all(fp in fps for fp in chain)
+    assert 4 not in fps and 2**64 - 2 not in fps
+    assert fps.path_to(chain[-1]) == chain
+    assert fps.path_to(chain[0]) == [chain[0]]
+
+
+def test_a_search_through_merged_fingerprints_gives_the_same_answer(monkeypatch):
+    import checker.engine.search as search
+
+    monkeypatch.setattr(search, "FingerprintSet", lambda: FingerprintSet(merge_at=64))
+    result = check(PaxosLamport(), CheckOptions(workers=1))
+    assert (result.stats.distinct, result.stats.depth) == (3921, 17)
+
+
+# --- the queue -----------------------------------------------------------------------
+
+
+def test_queue_pickles_batches_and_spills_them_in_order():
+    queue = Queue(live_limit=10, batch=4, memory_limit=100)
+    items = [(State(n=i, name=f"s{i}"), i, i % 7) for i in range(200)]
+    for item in items[:150]:
+        queue.push(item)
+    out = [queue.pop() for _ in range(60)]
+    for item in items[150:]:
+        queue.push(item)
+    while len(queue):
+        out.append(queue.pop())
+    queue.close()
+    assert out == items
+    assert queue.sealed_batches > 20
+    assert queue.spilled_bytes > 0
+
+
+def test_small_queues_stay_live():
+    queue = Queue(live_limit=100, batch=4)
+    for i in range(50):
+        queue.push(i)
+    assert queue.sealed_batches == 0
+    assert [queue.pop() for _ in range(50)] == list(range(50))
+
+
+# --- stutters ------------------------------------------------------------------------
+
+
+class Stuttering(Spec):
+    """x counts to 2; `idle` steps to an equal state, which a strict step property forbids."""
+
+    def init_states(self):
+        yield State(x=0)
+
+    @action
+    def tick(self, s):
+        if s.x < 2:
+            yield s.set(x=s.x + 1)
+
+    @action
+    def idle(self, s):
+        yield s.set(x=s.x)  # equal, not identical
+        yield s  # identical
+
+    @step_invariant
+    def always_moves(self, s, t):
+        return t.x == s.x + 1
+
+
+@pytest.mark.parametrize("exact", [False, True])
+def test_step_invariants_are_not_checked_on_stuttering_steps(exact):
+    result = check(Stuttering(), CheckOptions(exact=exact, check_deadlock=False))
+    assert result.verdict is Verdict.HOLDS
+    assert (result.stats.distinct, result.stats.generated) == (3, 9)
+
+
+# --- workers -------------------------------------------------------------------------
+
+PARALLEL = [
+    ("paxos", {"nodes": 3}),
+    ("two-phase-commit", {"nodes": 4}),
+    ("paxos-small-quorums", {}),
+    ("paxos-no-promise-check", {}),
+    ("lockless-register-recheck", {"nodes": 3}),
+    ("lock-register", {"nodes": 2, "faults": 1}),
+    ("echo", {"nodes": 3, "partitions": 1}),
+]
+
+
+@pytest.mark.parametrize(("name", "params"), PARALLEL, ids=[n for n, _ in PARALLEL])
+def test_two_workers_find_what_one_finds(name, params):
+    model = compile_spec(build(resolve(name), params))
+    one = check(model, CheckOptions(workers=1))
+    two = check(model, CheckOptions(workers=2))
+    assert two.stats.workers == 2 and one.stats.workers == 1
+    assert two.verdict is one.verdict
+    if one.verdict is Verdict.HOLDS:
+        assert (two.stats.distinct, two.stats.depth) == (one.stats.distinct, one.stats.depth)
+        assert two.stats.generated == one.stats.generated
+        assert two.stats.coverage == one.stats.coverage
+    else:
+        assert len(two.violation.trace) == len(one.violation.trace)
+        assert two.violation.kind == one.violation.kind
+
+
+def test_three_workers():
+    model = compile_spec(build(resolve("two-phase-commit"), {"nodes": 3}))
+    result = check(model, CheckOptions(workers=3))
+    assert (result.stats.distinct, result.stats.depth, result.stats.workers) == (288, 11, 3)
+
+
+class Breaks(Spec):
+    """Counts up; the step from 5 raises."""
+
+    def init_states(self):
+        yield State(n=0)
+
+    @action
+    def up(self, s):
+        if s.n == 5:
+            raise RuntimeError("boom")
+        yield s.set(n=s.n + 1)
+
+
+def test_a_spec_error_in_a_worker_is_reported_with_its_place():
+    result = check(Breaks(), CheckOptions(workers=2))
+    assert result.verdict is Verdict.SPEC_ERROR
+    assert result.error.where == "action up"
+    assert "boom" in result.error.message
+
+
+def test_cheap_specs_stay_in_one_process():
+    result = check(PaxosLamport(), CheckOptions())  # finishes within the probe
+    assert result.stats.workers == 1
+
+
+def test_options_that_need_one_process_keep_one():
+    model = compile_spec(build(resolve("two-phase-commit"), {"nodes": 3}))
+    for options in (
+        CheckOptions(workers=2, exact=True),
+        CheckOptions(workers=2, max_depth=3),
+        CheckOptions(workers=2, strategy=Strategy.DFS),
+    ):
+        assert check(model, options).stats.workers == 1
