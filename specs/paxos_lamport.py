@@ -39,7 +39,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import lru_cache
-from itertools import combinations
+from itertools import combinations, compress
+from operator import itemgetter
 
 from checker import Choice, Spec, State, action, invariant, reachable, step_invariant, with_item
 
@@ -108,7 +109,7 @@ class PaxosLamport(Spec):
     @action
     def Phase1b(self, s: State) -> Iterator[Choice]:
         """Acceptor a joins 1a message m's strictly higher ballot, reporting its last vote."""
-        requests = sorted(m for m in s.msgs if m[0] == "1a")
+        requests = sorted(_of_kind(s.msgs, "1a"))
         max_bal, max_vbal, max_val = s.maxBal, s.maxVBal, s.maxVal
         for a in range(self.nodes):
             for m in requests:
@@ -121,34 +122,38 @@ class PaxosLamport(Spec):
     @action
     def Phase2a(self, s: State) -> Iterator[Choice]:
         """Ballot b's only 2a message, for a value v that some quorum's 1b replies allow."""
-        started = set()
+        started = {m[1] for m in _of_kind(s.msgs, "2a")}
         replies: dict[int, list[Message]] = {}  # the 1b messages of each ballot
-        for m in s.msgs:
-            if m[0] == "1b":
-                replies.setdefault(m[2], []).append(m)
-            elif m[0] == "2a":
-                started.add(m[1])
+        for m in _of_kind(s.msgs, "1b"):
+            replies.setdefault(m[2], []).append(m)
         for b in range(self.ballots):
             if b in started or b not in replies:
                 continue
+            allowed: set[str] = set()
+            for q in self.quorums:
+                values = self._quorum_allows(q, replies[b])
+                if values is not None:
+                    allowed |= values
             for v in self.value_set:
-                if any(self._quorum_shows_v(q, replies[b], v) for q in self.quorums):
+                if v in allowed:
                     yield Choice(self.send(s, ("2a", b, v)), (("b", b), ("v", v)))
 
-    def _quorum_shows_v(self, q: frozenset[int], replies: list[Message], v: str) -> bool:
-        """The LET/IN body of Phase2a: quorum q's 1b `replies` (to one ballot) allow v."""
+    def _quorum_allows(self, q: frozenset[int], replies: list[Message]) -> set[str] | None:
+        """The LET/IN body of Phase2a: the values quorum q's 1b `replies` (to one ballot)
+        let the leader propose, or None if not every member of q replied."""
         q1b = [m for m in replies if m[1] in q]
         if len({m[1] for m in q1b}) < len(q):
-            return False
+            return None
         q1bv = [m for m in q1b if m[3] >= 0]
         if not q1bv:
-            return True
-        return any(m[4] == v and all(m[3] >= mm[3] for mm in q1bv) for m in q1bv)
+            return set(self.value_set)
+        top = max(m[3] for m in q1bv)
+        return {m[4] for m in q1bv if m[3] == top}
 
     @action
     def Phase2b(self, s: State) -> Iterator[Choice]:
         """Acceptor a votes as 2a message m asks, unless it joined a higher ballot."""
-        requests = sorted(m for m in s.msgs if m[0] == "2a")
+        requests = sorted(_of_kind(s.msgs, "2a"))
         msgs, max_bal, max_vbal, max_val = s.msgs, s.maxBal, s.maxVBal, s.maxVal
         for a in range(self.nodes):
             for m in requests:
@@ -176,7 +181,7 @@ class PaxosLamport(Spec):
 
     def chosen(self, s: State) -> frozenset[str]:
         """Voting's `chosen`: values a whole quorum voted for in one ballot."""
-        return _chosen(s.msgs, self.quorums)
+        return _chosen(s.msgs, self.nodes, self.quorums)
 
     def safe(self, votes: tuple[frozenset, ...], max_bal: tuple[int, ...], b: int, v: str) -> bool:
         """Some quorum ShowsSafeAt(Q, b, v) over the given votes and maxBal."""
@@ -263,7 +268,8 @@ class PaxosLamport(Spec):
     @step_invariant
     def chosen_never_changes(self, s: State, t: State) -> bool:
         """Consensus's Next: chosen is unchanged, or goes from {} to a single value."""
-        before, after = _chosen(s.msgs, self.quorums), _chosen(t.msgs, self.quorums)
+        n, quorums = self.nodes, self.quorums
+        before, after = _chosen(s.msgs, n, quorums), _chosen(t.msgs, n, quorums)
         assert before == after or (not before and len(after) == 1), (
             f"chosen went from {sorted(before)} to {sorted(after)}"
         )
@@ -316,22 +322,39 @@ class PaxosLamport(Spec):
 # that reached it ask for the same votes. A bounded cache; it never changes a result.
 
 
+def _of_kind(msgs: frozenset[Message], kind: str) -> list[Message]:
+    """The messages of one type, picked out in C (compress over a map of their types)."""
+    return list(compress(msgs, map(kind.__eq__, map(_KIND, msgs))))
+
+
+_KIND = itemgetter(0)
+
+
 @lru_cache(maxsize=1 << 16)
 def _votes(msgs: frozenset[Message], nodes: int) -> tuple[frozenset[tuple[int, str]], ...]:
     found: list[list[tuple[int, str]]] = [[] for _ in range(nodes)]
-    for m in msgs:
-        if m[0] == "2b":
-            found[m[1]].append((m[2], m[3]))
+    for _, a, b, v in _of_kind(msgs, "2b"):
+        found[a].append((b, v))
     return tuple(map(frozenset, found))
 
 
 @lru_cache(maxsize=1 << 16)
-def _chosen(msgs: frozenset[Message], quorums: tuple[frozenset[int], ...]) -> frozenset[str]:
-    voters: dict[tuple[int, str], set[int]] = {}
-    for m in msgs:
-        if m[0] == "2b":
-            voters.setdefault((m[2], m[3]), set()).add(m[1])
-    return frozenset(v for (_, v), acc in voters.items() if any(q <= acc for q in quorums))
+def _chosen_by(
+    votes: tuple[frozenset[tuple[int, str]], ...], quorums: tuple[frozenset[int], ...]
+) -> frozenset[str]:
+    """The values some quorum voted for in one ballot (acceptor sets as bit masks)."""
+    voters: dict[tuple[int, str], int] = {}
+    for a, cast in enumerate(votes):
+        for vote in cast:
+            voters[vote] = voters.get(vote, 0) | (1 << a)
+    if not voters:
+        return frozenset()
+    masks = [sum(1 << a for a in q) for q in quorums]
+    return frozenset(v for (_, v), acc in voters.items() if any(acc & q == q for q in masks))
+
+
+def _chosen(msgs: frozenset[Message], nodes: int, quorums: tuple[frozenset[int], ...]):
+    return _chosen_by(_votes(msgs, nodes), quorums)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -342,13 +365,24 @@ def _shows_safe(
     b: int,
     v: str,
 ) -> bool:
-    """Voting's \\E Q \\in Quorum : ShowsSafeAt(Q, b, v)."""
+    """Voting's \\E Q \\in Quorum : ShowsSafeAt(Q, b, v).
+
+    ShowsSafeAt(Q, b, v) asks for a ballot c < b such that c = -1 or some a in Q voted
+    for v in c, and no a in Q voted in a ballot strictly between c and b. Since c must
+    be -1 or carry a vote of Q, that c is the highest ballot below b in which Q voted
+    (or -1 if it never did), so one pass over Q's votes decides it.
+    """
     for q in quorums:
-        if not all(max_bal[a] >= b for a in q):
+        if any(max_bal[a] < b for a in q):
             continue
-        for c in range(-1, b):
-            if c != -1 and not any((c, v) in votes[a] for a in q):
-                continue
-            if all(vt[0] != d for d in range(c + 1, b) for a in q for vt in votes[a]):
-                return True
+        top, top_values = -1, set()
+        for a in q:
+            for c, w in votes[a]:
+                if c < b:
+                    if c > top:
+                        top, top_values = c, {w}
+                    elif c == top:
+                        top_values.add(w)
+        if top == -1 or v in top_values:
+            return True
     return False

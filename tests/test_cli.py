@@ -312,3 +312,13 @@ def test_python_dash_m_is_the_same_command():
     )
     assert proc.returncode == 0
     assert "HOLDS" in proc.stdout and "5 distinct" in proc.stdout
+
+
+def test_workers_flag_runs_several_processes_and_refuses_zero():
+    result = run("paxos", "--nodes", "2", "--workers", "2")
+    assert result.exit_code == 0, result.output
+    assert "States: 324 distinct" in result.output
+    assert "Workers: 2 processes" in result.output
+    result = run("paxos", "--workers", "0")
+    assert result.exit_code == 2
+    assert "--workers" in result.output

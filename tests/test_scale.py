@@ -35,6 +35,10 @@ def test_a_search_through_merged_fingerprints_gives_the_same_answer(monkeypatch)
     monkeypatch.setattr(search, "FingerprintSet", lambda: FingerprintSet(merge_at=64))
     result = check(PaxosLamport(), CheckOptions(workers=1))
     assert (result.stats.distinct, result.stats.depth) == (3921, 17)
+    buggy = compile_spec(build(resolve("lockless-register-recheck"), {"nodes": 3}))
+    result = check(buggy, CheckOptions(workers=1))  # its trace walks merged parents
+    assert result.verdict is Verdict.VIOLATED
+    assert len(result.violation.trace) == 10
 
 
 # --- the queue -----------------------------------------------------------------------

@@ -137,7 +137,11 @@ class _Worker:
                 if progress_actions[action]:
                     progress = True
                 nxt = tr[2]
-                if nxt is st or (admits is not None and not admits(nxt)):
+                try:
+                    stutter = nxt is st or nxt == st
+                except Exception as err:
+                    raise model.invalid_state(nxt, tr) from err
+                if stutter or (admits is not None and not admits(nxt)):
                     continue
                 try:
                     nfp = key(nxt)

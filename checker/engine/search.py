@@ -290,7 +290,11 @@ class _Search:
             if progress_actions[action]:
                 progress = True
             nxt = tr[2]
-            if nxt is st:
+            try:
+                stutter = nxt is st or nxt == st  # cheaper to see than to fingerprint
+            except Exception as err:
+                raise model.invalid_state(nxt, tr) from err
+            if stutter:
                 if recorder is not None:
                     recorder.edge(fp, fp, tr)
                 continue
@@ -298,7 +302,7 @@ class _Search:
                 continue
             try:
                 nfp = key(nxt)
-                if nfp == fp:
+                if nfp == fp:  # equal under the key (symmetry), or a collision
                     if recorder is not None:
                         recorder.edge(fp, fp, tr)
                     continue
