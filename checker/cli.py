@@ -266,7 +266,13 @@ _COMMON_OPTIONS = [
     click.Option(
         ["--exact"],
         is_flag=True,
-        help="Keep whole states in the visited set (no fingerprint collisions, more memory).",
+        help="Keep whole states in the visited set (no fingerprint collisions, more memory). "
+        "By default whole states are kept until 262,144, then 64-bit fingerprints.",
+    ),
+    click.Option(
+        ["--fingerprints"],
+        is_flag=True,
+        help="Key the visited set by 64-bit fingerprints from the start (least memory).",
     ),
     click.Option(
         ["--workers"],
@@ -406,7 +412,7 @@ def _run_spec(source: SpecSource, kw: dict[str, Any], generated: list[str]) -> N
         max_states=kw["max_states"],
         time_limit=kw["time_limit"],
         check_deadlock=kw["deadlock"],
-        exact=kw["exact"],
+        exact=True if kw["exact"] else (False if kw["fingerprints"] else None),
         symmetry="on" if kw["symmetry"] else "off",
         progress_interval=kw["progress_interval"],
         workers=kw["workers"],

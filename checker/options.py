@@ -44,9 +44,11 @@ class CheckOptions:
     max_depth: int | None = None
     max_states: int | None = None
     time_limit: float | None = None
-    #: keep whole states in the visited set (no collision is possible, more memory)
-    #: instead of 64-bit fingerprints (TLC's way: compact, a tiny collision risk)
-    exact: bool = False
+    #: True: keep whole states in the visited set (no collision is possible, more
+    #: memory); False: 64-bit fingerprints from the start (TLC's way: compact, a tiny
+    #: collision risk); None: whole states, which is faster, until the search holds
+    #: 262,144 states, then fingerprints (the run then reports the collision risk)
+    exact: bool | None = None
     #: "off"; "on": states that differ only by a renaming of interchangeable nodes
     #: (the spec's `permute`) count as one; "count": explore unreduced but also count
     #: those classes (orbits), for checking that `permute` really is a symmetry

@@ -61,8 +61,11 @@ def test_holding_spec_exits_0_with_stats():
     assert "HOLDS" in result.output
     assert "28 distinct" in result.output
     assert "depth 4" in result.output
-    assert "collision probability" in result.output
+    assert "Visited set: exact" in result.output  # small: whole states, by default
     assert not Path("counterexamples").exists()
+    result = run("cas-register", "--nodes", "3", "--faults", "1", "--fingerprints")
+    assert "28 distinct" in result.output
+    assert "collision probability" in result.output
 
 
 def test_violation_exits_1_and_writes_files_once_per_configuration():

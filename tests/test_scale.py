@@ -167,3 +167,29 @@ def test_options_that_need_one_process_keep_one():
         CheckOptions(workers=2, strategy=Strategy.DFS),
     ):
         assert check(model, options).stats.workers == 1
+
+
+# --- exact until big, then fingerprints ------------------------------------------------
+
+
+@pytest.mark.parametrize("strategy", [Strategy.BFS, Strategy.DFS])
+def test_a_big_default_search_switches_to_fingerprints_midway(monkeypatch, strategy):
+    import checker.engine.search as search
+
+    monkeypatch.setattr(search, "_EXACT_UNTIL", 100)
+    options = CheckOptions(workers=1, strategy=strategy)
+    result = check(PaxosLamport(), options)
+    assert (result.stats.distinct, result.stats.exact) == (3921, False)
+    if strategy is Strategy.BFS:
+        assert result.stats.depth == 17
+    buggy = compile_spec(build(resolve("lockless-register-recheck"), {"nodes": 3}))
+    violated = check(buggy, CheckOptions(workers=1))  # its path starts in the exact part
+    assert len(violated.violation.trace) == 10
+    small = check(buggy, CheckOptions(workers=1, max_states=50))
+    assert small.stats.exact is True
+
+
+def test_exact_and_fingerprints_can_be_forced():
+    assert check(PaxosLamport(), CheckOptions(exact=False, workers=1)).stats.exact is False
+    forced = check(PaxosLamport(), CheckOptions(exact=True, workers=1))
+    assert (forced.stats.exact, forced.stats.distinct) == (True, 3921)

@@ -40,6 +40,7 @@ Observer = Callable[[Progress], None]
 
 _CLOCK_EVERY = 256  # expansions between looks at the clock
 _COLLECT_EVERY = 1 << 15  # expansions between collections of young cyclic garbage
+_EXACT_UNTIL = 1 << 18  # by default, states kept whole up to this many, then fingerprints
 _PROBE_SECONDS = 1.0  # a search still running after this long may move to more processes
 _PARALLEL_FROM = 50e-6  # ...when a state costs at least this many seconds to expand
 _PAUSE = "pause"
@@ -117,10 +118,15 @@ class _Search:
         self.model = model
         self.options = options
         self.observer = observer
-        compact = not options.exact
-        self.visited: Visited | FingerprintSet = FingerprintSet() if compact else Visited()
+        # exact keys (whole states) unless asked for fingerprints; by default only until
+        # the search is big, then the visited set is converted (see _to_fingerprints)
+        exact = options.exact is True or (
+            options.exact is None and options.symmetry == "off" and not options.graph_limit
+        )
+        self.exact_until = _EXACT_UNTIL if exact and options.exact is None else None
+        self.visited: Visited | FingerprintSet = Visited() if exact else FingerprintSet()
         # exact mode keeps every state in the visited set anyway: no use pickling the queue
-        self.frontier = make_frontier(options.strategy, serialize=compact)
+        self.frontier = make_frontier(options.strategy, serialize=not exact)
         self.generated = 0
         self.max_steps = 0
         self.fired = [0] * len(model.actions)
@@ -131,9 +137,10 @@ class _Search:
         self.cut_by_depth = False
         self.recorder = _Recorder(model, options.graph_limit) if options.graph_limit else None
         # what the visited set is keyed by: the state itself (exact) or its fingerprint
-        self.key = _same if options.exact else model.fingerprint
+        self.exact = exact
+        self.key = _same if exact else model.fingerprint
         if options.symmetry == "on":
-            self.key = model.symmetric_key(exact=options.exact)
+            self.key = model.symmetric_key(exact=self.exact)
         self.orbit_key = model.symmetric_key() if options.symmetry == "count" else None
         self.orbits: set[int] = set()
         self.start = time.monotonic()
@@ -185,12 +192,35 @@ class _Search:
         search.auto_reason = f"{per_state * 1e6:.0f} us per state"
         return search._run_parallel(cores)
 
+    def _to_fingerprints(self) -> None:
+        """Switch a big exact search to fingerprints: 16 bytes a state, a pickled queue.
+
+        Every kept state is fingerprinted once (as it would have been on arrival), its
+        parent's fingerprint recorded, and the queue rebuilt with fingerprint keys.
+        """
+        fingerprint = self.model.fingerprint
+        exact = self.visited
+        assert isinstance(exact, Visited)
+        fps = {st: fingerprint(st) for st in exact.keys()}
+        compact = FingerprintSet()
+        for st, parent in exact.items():
+            compact.add_new(fps[st], None if parent is None else fps[parent])
+        frontier = make_frontier(self.options.strategy)
+        old = self.frontier
+        items = [old.pop() for _ in range(len(old))]
+        if self.options.strategy is not Strategy.BFS:
+            items.reverse()  # a stack pops newest first: push back oldest first
+        for st, key, steps in items:
+            frontier.push((st, fps[key], steps))
+        self.visited, self.frontier, self.key = compact, frontier, fingerprint
+        self.exact, self.exact_until = False, None
+
     def _parallel_possible(self) -> bool:
         options = self.options
         return (
             options.workers != 1
             and options.strategy is Strategy.BFS
-            and not options.exact
+            and options.exact is not True
             and options.symmetry != "count"
             and options.max_depth is None
             and self.recorder is None
@@ -260,6 +290,9 @@ class _Search:
                     self._report(now)
             if max_states is not None and len(visited) >= max_states:
                 return f"state limit of {max_states} distinct states reached"
+            if self.exact_until is not None and len(visited) >= self.exact_until:
+                self._to_fingerprints()
+                frontier, visited = self.frontier, self.visited
             st, fp, steps = frontier.pop()
             try:
                 if max_depth is not None and steps >= max_depth:
@@ -281,6 +314,7 @@ class _Search:
         check_step = self.check_step
         admits = model.admits if model.constraints else None
         key, visited, push = self.key, self.visited, self.frontier.push
+        validate = model.fingerprint if self.exact else None
         recorder = self.recorder
         progress = False
         for tr in model.successors(st):
@@ -307,6 +341,8 @@ class _Search:
                         recorder.edge(fp, fp, tr)
                     continue
                 new = nfp not in visited
+                if new and validate is not None:
+                    validate(nxt)  # refuses what fingerprints refuse (a plain object, say)
             except (SpecRuntimeError, TypeError) as err:
                 raise model.invalid_state(nxt, tr) from err
             if new:
@@ -361,6 +397,8 @@ class _Search:
 
     def _run_parallel(self, count: int) -> Result:
         """Level-synchronous BFS on `count` forked workers (see `engine.parallel`)."""
+        if self.exact:  # ownership is by fingerprint
+            self.key, self.exact, self.exact_until = self.model.fingerprint, False, None
         model, key = self.model, self.key
         self.workers = count
         seeds: list[list[tuple[Any, int]]] = [[] for _ in range(count)]
@@ -487,7 +525,7 @@ class _Search:
                 for a, n in zip(model.actions, self.fired)
             ),
             witnessed=tuple(model.reachables[i].name for i in sorted(self.witnessed)),
-            exact=self.options.exact,
+            exact=self.exact,
             workers=self.workers,
             workers_reason=self.auto_reason,
             orbits=len(self.orbits) if self.orbit_key is not None else None,

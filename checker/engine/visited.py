@@ -30,6 +30,12 @@ class Visited:
     def __len__(self) -> int:
         return len(self._parent)
 
+    def keys(self) -> Any:
+        return self._parent.keys()
+
+    def items(self) -> Any:
+        return self._parent.items()
+
     def path_to(self, key: Any) -> list[Any]:
         """The keys from an initial state to `key`, in order."""
         path = [key]

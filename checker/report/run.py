@@ -48,6 +48,8 @@ class RunInfo:
             words.append("--no-deadlock")
         if opts.exact:
             words.append("--exact")
+        elif opts.exact is False:
+            words.append("--fingerprints")
         return shlex.join(words)
 
     def file_stem(self, property_name: str) -> str:
