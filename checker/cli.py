@@ -10,6 +10,7 @@ Exit codes: 0 holds, 1 violated, 2 usage error, 3 incomplete, 4 the spec is brok
 from __future__ import annotations
 
 import dataclasses
+import gc
 import inspect
 import sys
 from collections.abc import Callable
@@ -443,6 +444,9 @@ def _run_spec(source: SpecSource, kw: dict[str, Any], generated: list[str]) -> N
             )
     if kw["graph"]:
         _save(lambda: write_state_graph(kw["out"], run, model, graph), "the state graph")
+    # Leave the search's objects to the operating system: collecting them at exit takes
+    # longer than a small search (1.4 s after paxos-lamport with ballots=3).
+    gc.freeze()
     sys.exit(result.exit_code)
 
 
