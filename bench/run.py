@@ -173,7 +173,9 @@ def main() -> None:
     parser.add_argument("--only", action="append", choices=sorted(MODELS), help="just these")
     parser.add_argument("--json", type=Path, help="write the figures to this file")
     parser.add_argument("--one", help=argparse.SUPPRESS)
-    parser.add_argument("--mode", choices=["engine", "floor", "workers2"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--mode", choices=["engine", "floor", "workers2", "auto"], help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.one:
         if args.mode == "floor":
@@ -190,9 +192,8 @@ def main() -> None:
         rows.append(tuple(measure(name, m) for m in ("engine", "floor", "workers2", "auto")))
     print(table(rows))
     if args.json:
-        data = [
-            {"engine": asdict(e), "floor": asdict(f), "workers2": asdict(w)} for e, f, w in rows
-        ]
+        keys = ("engine", "floor", "workers2", "auto")
+        data = [{k: asdict(f) for k, f in zip(keys, row)} for row in rows]
         args.json.write_text(json.dumps(data, indent=1) + "\n")
 
 

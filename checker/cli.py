@@ -281,7 +281,7 @@ _COMMON_OPTIONS = [
         default=None,
         metavar="N",
         help="Processes for a BFS fingerprint search (default: all cores when a state "
-        "costs 50 us or more to expand, else 1).",
+        "costs 100 us or more to expand, else 1).",
     ),
     click.Option(
         ["--deadlock/--no-deadlock"],

@@ -60,7 +60,7 @@ class CheckOptions:
     graph_limit: int | None = None
     #: processes for a breadth-first fingerprint search: 1 is this process only; N > 1
     #: forks N workers that own a share of the states each; None decides by itself:
-    #: a search still running after a second, whose states cost at least 50
+    #: a search still running after a second, whose states cost at least 100
     #: microseconds each, starts over on every core (a cheaper one would not gain)
     workers: int | None = None
 

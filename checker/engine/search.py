@@ -42,7 +42,7 @@ _CLOCK_EVERY = 256  # expansions between looks at the clock
 _COLLECT_EVERY = 1 << 15  # expansions between collections of young cyclic garbage
 _EXACT_UNTIL = 1 << 18  # by default, states kept whole up to this many, then fingerprints
 _PROBE_SECONDS = 1.0  # a search still running after this long may move to more processes
-_PARALLEL_FROM = 50e-6  # ...when a state costs at least this many seconds to expand
+_PARALLEL_FROM = 100e-6  # ...when a state costs at least this many seconds to expand
 _PAUSE = "pause"
 _PAUSED: Any = object()
 
