@@ -193,3 +193,22 @@ def test_exact_and_fingerprints_can_be_forced():
     assert check(PaxosLamport(), CheckOptions(exact=False, workers=1)).stats.exact is False
     forced = check(PaxosLamport(), CheckOptions(exact=True, workers=1))
     assert (forced.stats.exact, forced.stats.distinct) == (True, 3921)
+
+
+@pytest.mark.parametrize(("name", "params"), PARALLEL[:4], ids=[n for n, _ in PARALLEL[:4]])
+def test_the_automatic_choice_hands_a_level_over_to_workers(monkeypatch, name, params):
+    import checker.engine.search as search
+
+    monkeypatch.setattr(search, "_PROBE_SECONDS", 0.0)  # decide at the first look at the clock
+    monkeypatch.setattr(search, "_PARALLEL_FROM", 0.0)  # and always go parallel
+    monkeypatch.setattr(search, "available_cores", lambda: 2)
+    model = compile_spec(build(resolve(name), params))
+    one = check(model, CheckOptions(workers=1))
+    auto = check(model, CheckOptions())
+    assert auto.verdict is one.verdict
+    if one.verdict is Verdict.HOLDS:
+        assert auto.stats.workers == 2 and auto.stats.workers_reason.endswith("us per state")
+        assert (auto.stats.distinct, auto.stats.depth) == (one.stats.distinct, one.stats.depth)
+        assert auto.stats.generated == one.stats.generated
+    else:
+        assert len(auto.violation.trace) == len(one.violation.trace)

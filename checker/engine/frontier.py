@@ -56,6 +56,12 @@ class Queue:
         self._len -= 1
         return head.popleft()
 
+    def peek(self) -> Any:
+        """The item `pop` would return, left in place."""
+        if not self._head:
+            self._refill()
+        return self._head[0]
+
     def __len__(self) -> int:
         return self._len
 
@@ -109,6 +115,9 @@ class Stack:
         self._items: list[Any] = []
         self.push = self._items.append
         self.pop = self._items.pop
+
+    def peek(self) -> Any:
+        return self._items[-1]
 
     def __len__(self) -> int:
         return len(self._items)

@@ -75,15 +75,24 @@ class LevelReport:
 class _Worker:
     """The loop of one worker process: its visited set, its frontier, its level."""
 
-    def __init__(self, model: Model, key: Any, options: Any, index: int, count: int):
+    def __init__(
+        self,
+        model: Model,
+        key: Any,
+        options: Any,
+        index: int,
+        count: int,
+        visited: FingerprintSet | None = None,
+        level: int = 0,
+    ):
         self.model = model
         self.key = key
         self.options = options
         self.index = index
         self.count = count
-        self.visited = FingerprintSet()
+        self.visited = visited if visited is not None else FingerprintSet()
         self.frontier = Queue()
-        self.level = 0  # steps from an initial state of the states being expanded
+        self.level = level  # steps from an initial state of the states being expanded
         self.check_step = model.step_checker()
         self.check_invariants = model.invariant_checker()
         self.progress_actions = [not a.definition.is_fault for a in model.actions]
@@ -115,6 +124,11 @@ class _Worker:
                 if report.found:
                     break
         return report
+
+    def _adopt(self, states: list[tuple[Any, int]]) -> None:
+        """Take over states already seen and checked, to expand at this level."""
+        for item in states:
+            self.frontier.push(item)
 
     def _expand(self, _: Any) -> tuple[LevelReport, list[tuple[list[int], list[int]]]]:
         """Expand this level's states; returns the fingerprints bound for other owners."""
@@ -233,9 +247,18 @@ class _Worker:
         self.frontier.push((st, fp))
 
 
-def _serve(model: Model, key: Any, options: Any, index: int, count: int, conn: Connection) -> None:
+def _serve(
+    model: Model,
+    key: Any,
+    options: Any,
+    index: int,
+    count: int,
+    visited: FingerprintSet | None,
+    level: int,
+    conn: Connection,
+) -> None:
     try:
-        _Worker(model, key, options, index, count).serve(conn)
+        _Worker(model, key, options, index, count, visited, level).serve(conn)
     except (EOFError, KeyboardInterrupt):
         pass
     finally:
@@ -245,7 +268,16 @@ def _serve(model: Model, key: Any, options: Any, index: int, count: int, conn: C
 class Pool:
     """The worker processes of one search, and the coordinator's side of the exchanges."""
 
-    def __init__(self, model: Model, key: Any, options: Any, count: int):
+    def __init__(
+        self,
+        model: Model,
+        key: Any,
+        options: Any,
+        count: int,
+        visited: FingerprintSet | None = None,
+        level: int = 0,
+    ):
+        """Fork `count` workers; each inherits `visited` (states seen so far) if given."""
         context = multiprocessing.get_context("fork")
         self.count = count
         self.conns: list[Connection] = []
@@ -253,7 +285,9 @@ class Pool:
         for index in range(count):
             mine, theirs = context.Pipe()
             proc = context.Process(
-                target=_serve, args=(model, key, options, index, count, theirs), daemon=True
+                target=_serve,
+                args=(model, key, options, index, count, visited, level, theirs),
+                daemon=True,
             )
             proc.start()
             theirs.close()

@@ -150,6 +150,8 @@ class _Search:
         self.workers = 1
         self.auto_reason = ""
         self.frontier_size = 0
+        self.level = 0  # steps to the state being expanded
+        self.stop_at_level: int | None = None  # pause before expanding a state this deep
 
     # --- the loop ---------------------------------------------------------------------
 
@@ -185,12 +187,16 @@ class _Search:
         if result is not _PAUSED:
             return result
         per_state = (time.monotonic() - self.start) / max(1, self.expanded)
+        self.pause_at = None
         if per_state < _PARALLEL_FROM:
-            self.pause_at = None
             return self._resume()
-        search = _Search(self.model, self.options, self.observer)
-        search.auto_reason = f"{per_state * 1e6:.0f} us per state"
-        return search._run_parallel(cores)
+        # finish the level under way here, then hand the next one to the workers
+        self.stop_at_level = self.level + 1
+        result = self._resume()
+        if result is not _PAUSED:
+            return result
+        self.auto_reason = f"{per_state * 1e6:.0f} us per state"
+        return self._run_parallel(cores, handover=True)
 
     def _to_fingerprints(self) -> None:
         """Switch a big exact search to fingerprints: 16 bytes a state, a pickled queue.
@@ -234,6 +240,8 @@ class _Search:
             return found.result
         except KeyboardInterrupt:
             reason = "interrupted"
+        if reason is _PAUSE:
+            return _PAUSED
         return self._finish(reason)
 
     def _run(self) -> Result:
@@ -293,7 +301,11 @@ class _Search:
             if self.exact_until is not None and len(visited) >= self.exact_until:
                 self._to_fingerprints()
                 frontier, visited = self.frontier, self.visited
+            if self.stop_at_level is not None and frontier.peek()[2] >= self.stop_at_level:
+                self.expanded = expansions
+                return _PAUSE
             st, fp, steps = frontier.pop()
+            self.level = steps
             try:
                 if max_depth is not None and steps >= max_depth:
                     self._at_bound(st, fp)
@@ -395,38 +407,64 @@ class _Search:
 
     # --- several processes ---------------------------------------------------------------
 
-    def _run_parallel(self, count: int) -> Result:
-        """Level-synchronous BFS on `count` forked workers (see `engine.parallel`)."""
+    def _run_parallel(self, count: int, handover: bool = False) -> Result:
+        """Level-synchronous BFS on `count` forked workers (see `engine.parallel`).
+
+        With `handover`, this search has just finished a level: the workers inherit its
+        visited set (by fork) and share out the next level's states; otherwise they
+        start from the initial states.
+        """
         if self.exact:  # ownership is by fingerprint
+            if handover:
+                self._to_fingerprints()
             self.key, self.exact, self.exact_until = self.model.fingerprint, False, None
         model, key = self.model, self.key
         self.workers = count
-        seeds: list[list[tuple[Any, int]]] = [[] for _ in range(count)]
+        shares: list[list[tuple[Any, int]]] = [[] for _ in range(count)]
+        if handover:
+            frontier = self.frontier
+            while len(frontier):
+                st, fp, _ = frontier.pop()
+                shares[fp % count].append((st, fp))
+            inherited = self.visited
+        else:
+            inherited = None
+            try:
+                for st in model.initial():
+                    self.generated += 1
+                    if model.constraints and not model.admits(st):
+                        continue
+                    fp = key(st)
+                    shares[fp % count].append((st, fp))
+            except SpecRuntimeError as err:
+                error = SpecError(err.where, err.message, None)
+                return Result(Verdict.SPEC_ERROR, self._stats(), error=error)
+        pool = Pool(model, key, self.options, count, inherited, self.level + 1 if handover else 0)
+        remote = _Remote(pool)
+        remote.count = len(inherited) if inherited is not None else 0
+        self.visited = remote  # type: ignore[assignment]
         try:
-            for st in model.initial():
-                self.generated += 1
-                if model.constraints and not model.admits(st):
-                    continue
-                fp = key(st)
-                seeds[fp % count].append((st, fp))
-        except SpecRuntimeError as err:
-            return Result(
-                Verdict.SPEC_ERROR, self._stats(), error=SpecError(err.where, err.message, None)
-            )
-        pool = Pool(model, key, self.options, count)
-        self.visited = _Remote(pool)  # type: ignore[assignment]
-        try:
-            return self._levels(pool, seeds)
+            if handover:
+                return self._levels(pool, shares, adopt=True)
+            return self._levels(pool, shares)
         except KeyboardInterrupt:
             return self._finish("interrupted")
         finally:
             pool.close()
 
-    def _levels(self, pool: Pool, seeds: list[list[tuple[Any, int]]]) -> Result:
+    def _levels(
+        self, pool: Pool, shares: list[list[tuple[Any, int]]], adopt: bool = False
+    ) -> Result:
+        """Run levels until none is left or something is found; `shares` are each
+        worker's first states: initial ones to check, or (`adopt`) a level to expand."""
         count, options = pool.count, self.options
         deadline = self.start + options.time_limit if options.time_limit else None
-        found = self._absorb(pool.ask_all("seed", seeds))
-        level, fresh = 0, len(self.visited)
+        if adopt:
+            pool.ask_all("adopt", shares)
+            found, fresh, level = None, sum(map(len, shares)), self.max_steps
+        else:
+            found = self._absorb(pool.ask_all("seed", shares))
+            level, fresh = 0, len(self.visited)
         while found is None and fresh:
             now = time.monotonic()
             if deadline is not None and now >= deadline:
