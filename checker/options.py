@@ -61,7 +61,8 @@ class CheckOptions:
     #: processes for a breadth-first fingerprint search: 1 is this process only; N > 1
     #: forks N workers that own a share of the states each; None decides by itself:
     #: a search still running after a second, whose states cost at least 100
-    #: microseconds each, starts over on every core (a cheaper one would not gain)
+    #: microseconds each, hands its next level to a worker per core (a cheaper one
+    #: would not gain)
     workers: int | None = None
 
     def __post_init__(self) -> None:
