@@ -234,6 +234,7 @@ class _Search:
         )
 
     def _resume(self) -> Result:
+        """Expand until done, stopped, or paused (then `_PAUSED`, to be resumed later)."""
         try:
             reason = self._explore()
         except _Found as found:
@@ -268,14 +269,11 @@ class _Search:
                 if admitted and fp not in self.visited:
                     self._admit(st, fp, None)
                     self.frontier.push((st, fp, 0))
-            reason = self._explore()
         except _Found as found:
             return found.result
         except KeyboardInterrupt:
-            reason = "interrupted"
-        if reason is _PAUSE:
-            return _PAUSED
-        return self._finish(reason)
+            return self._finish("interrupted")
+        return self._resume()
 
     def _explore(self) -> str | None:
         """Expand states until the frontier is empty, or return why the search stopped."""
