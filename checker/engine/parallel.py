@@ -223,9 +223,6 @@ class _Worker:
         except KeyError:
             return None
 
-    def _queue(self, _: Any) -> int:
-        return len(self.frontier)
-
     # --- helpers -----------------------------------------------------------------
 
     def _admit(
