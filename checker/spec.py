@@ -146,7 +146,8 @@ def invariant(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def step_invariant(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Tag `(self, before, after) -> bool`, checked on every transition."""
+    """Tag `(self, before, after) -> bool`, checked on every transition that changes the
+    state (a stuttering step, to an equal state, is always allowed, as in TLA+)."""
     return _tag("step_invariant")(fn)
 
 

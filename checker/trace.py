@@ -1,9 +1,9 @@
 """Counterexample paths: rebuilt by replaying the spec, never stored whole.
 
-The engine keeps, per state, only its parent's fingerprint. A trace is rebuilt by
-replaying from the initial state, taking at each state the first step that reaches
-the next fingerprint on the path; when none does, the spec is not deterministic,
-which is itself a bug in the spec.
+The engine keeps, per state, only its parent's key (the parent state in exact mode,
+its fingerprint otherwise). A trace is rebuilt by replaying from the initial state,
+taking at each state the first step that reaches the next key on the path; when none
+does, the spec is not deterministic, which is itself a bug in the spec.
 """
 
 from __future__ import annotations

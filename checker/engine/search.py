@@ -3,8 +3,10 @@
 It never prints, exits or writes files; progress goes to an optional observer.
 Invariants are checked when a state is first reached, so with BFS the first
 violation found has a shortest trace; step invariants are checked on every
-transition, after the target's own invariants. Deadlock (a state that is not terminal and
-has no enabled non-fault step) is checked when a state is expanded.
+transition that changes the state, after the target's own invariants. Breadth-first
+searches may also run on several processes (`engine.parallel`), coordinated here.
+Deadlock (a state that is not terminal and has no enabled non-fault step) is checked
+when a state is expanded.
 """
 
 from __future__ import annotations
