@@ -237,15 +237,32 @@ class Fingerprinter:
     needs no sorting. Equal parts recur across many states, so a new state costs a few
     look-ups and one small `marshal`. Stable across processes; a different function
     from `fingerprint`.
+
+    In front of the memos by value sits one by identity: a successor shares most of
+    its parts (messages, node records) with its parent as the very same objects, and
+    looking those up by `id` costs neither hashing nor comparing them (a record's
+    `==` runs in Python). The objects are kept alive while their ids are remembered,
+    so an id never stands for another object.
     """
 
     def __init__(self, memo_limit: int = 1 << 17):
         self._memo: dict[Any, int] = {}  # records and other values -> digest
         self._elements: dict[Any, int] = {}  # set elements -> digest
         self._headers: dict[tuple[str, ...], int] = {}  # record field names -> digest
+        # the same by identity: id -> digest of a record, of a set element, and the
+        # encoded form of a nested tuple; their objects are kept alive meanwhile
+        self._ids: dict[int, int] = {}
+        self._element_ids: dict[int, int] = {}
+        self._tuple_ids: dict[int, Any] = {}
+        self._alive: list[Any] = []
         self._limit = memo_limit
 
     def __call__(self, state: Any) -> int:
+        if len(self._alive) >= self._limit >> 2:  # forgotten between states, never in one
+            self._ids.clear()
+            self._element_ids.clear()
+            self._tuple_ids.clear()
+            self._alive.clear()
         return xxhash.xxh3_64_intdigest(marshal.dumps(self._encode(state), _MARSHAL_VERSION))
 
     def _encode(self, value: Any) -> Any:
@@ -285,48 +302,48 @@ class Fingerprinter:
         if t is tuple:
             if _PLAIN.issuperset(map(type, value)):  # flat: checked in C, kept as is
                 return value
-            return tuple([self._small(v) for v in value])
+            small = self._tuple_ids.get(id(value))
+            if small is None:
+                small = tuple([self._small(v) for v in value])
+                self._tuple_ids[id(value)] = small
+                self._alive.append(value)
+            return small
         if t is bool or t is float:
             return _number(value)
         if isinstance(value, frozenset):
             return self._set(value)
+        digest = self._ids.get(id(value))
+        if digest is not None:
+            return digest
         memo = self._memo
         try:
             digest = memo.get(value)
         except TypeError:
             return canonical(value)  # unhashable: let canonical() name the problem
-        if digest is not None:
-            return digest
-        if isinstance(value, State):
-            small: Any = ("<record>", value._fields) + tuple([self._small(v) for v in value])
-        elif t is complex:
-            small = ("<complex>", value.real, value.imag)
-        else:
-            small = ("<other>", canonical(value))
-        digest = xxhash.xxh3_64_intdigest(marshal.dumps(small, _MARSHAL_VERSION))
-        self._remember(value, digest)
+        if digest is None:
+            if isinstance(value, State):
+                small = ("<record>", value._fields) + tuple([self._small(v) for v in value])
+            elif t is complex:
+                small = ("<complex>", value.real, value.imag)
+            else:
+                small = ("<other>", canonical(value))
+            digest = xxhash.xxh3_64_intdigest(marshal.dumps(small, _MARSHAL_VERSION))
+            self._remember(value, digest)
+        self._ids[id(value)] = digest
+        self._alive.append(value)
         return digest
 
     def _set(self, value: frozenset) -> tuple[str, int, int]:
         """A set as (tag, size, sum of its elements' digests mod 2**64): no sorting.
 
-        Each element's digest is memoised by value; sets are built from few distinct
-        elements (messages, votes), so a new set costs one look-up per element.
+        Each element's digest is memoised by identity and by value; sets are built
+        from few distinct elements (messages, votes), so a new set costs one look-up
+        per element, in C when every element was met before as the same object.
         """
-        elements = self._elements
         try:
-            total = sum(map(elements.__getitem__, value))
+            total = sum(map(self._element_ids.__getitem__, map(id, value)))
         except KeyError:
-            if len(elements) >= self._limit:
-                elements.clear()
-            total = 0
-            for v in value:
-                digest = elements.get(v)
-                if digest is None:
-                    small = self._small(v)
-                    digest = xxhash.xxh3_64_intdigest(marshal.dumps(small, _MARSHAL_VERSION))
-                    elements[v] = digest
-                total += digest
+            total = self._set_total(value)
         t = type(value)
         tag = (
             "<set>"
@@ -336,6 +353,31 @@ class Fingerprinter:
             else ("<map>" if isinstance(value, FrozenMap) else "<set>")
         )
         return (tag, len(value), total & _MASK64)
+
+    def _set_total(self, value: frozenset) -> int:
+        """The sum of the elements' digests, when some element is a new object."""
+        elements = self._elements
+        if value and not isinstance(next(iter(value)), State):
+            try:  # values that compare in C: look them all up by value, in C
+                return sum(map(elements.__getitem__, value))
+            except KeyError:
+                pass
+        if len(elements) >= self._limit:
+            elements.clear()
+        by_id, alive = self._element_ids, self._alive
+        total = 0
+        for v in value:
+            digest = by_id.get(id(v))
+            if digest is None:
+                digest = elements.get(v)
+                if digest is None:
+                    small = self._small(v)
+                    digest = xxhash.xxh3_64_intdigest(marshal.dumps(small, _MARSHAL_VERSION))
+                    elements[v] = digest
+                by_id[id(v)] = digest
+                alive.append(v)
+            total += digest
+        return total
 
     def _remember(self, value: Any, digest: int) -> None:
         memo = self._memo

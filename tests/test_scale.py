@@ -11,6 +11,33 @@ from checker.loader import build, resolve
 from checker.options import Strategy
 from specs.paxos_lamport import PaxosLamport
 
+# --- fingerprints memoised by identity ------------------------------------------------
+
+
+def test_a_warm_fingerprinter_agrees_with_a_fresh_one_on_shared_parts():
+    """Parts met before as the same objects are looked up by id: the same digests as
+    computing them afresh, whichever role a part plays, before and after forgetting."""
+    from checker.state import Fingerprinter
+
+    note = State(text="a", seen=frozenset({1, 2}))
+    other = State(text="a", seen=frozenset({1, 2}))  # equal, not identical
+    nested = ((note, True), (2.0, None))
+    states = [
+        State(last=note, msgs=frozenset({note}), pair=nested),
+        State(last=other, msgs=frozenset({other, State(text="b", seen=frozenset())}), pair=nested),
+        State(last=None, msgs=frozenset({("x", note), note}), pair=((other, 1), (2, None))),
+        (note, frozenset({note, ("t", 1)}), nested),
+    ]
+    warm = Fingerprinter(memo_limit=3)  # forgets often, between states
+    for _ in range(3):
+        for st in states:
+            assert warm(st) == Fingerprinter()(st)
+    assert Fingerprinter()(states[0]) != Fingerprinter()(states[2])
+    copy = State(last=other, msgs=frozenset({other}), pair=((other, 1), (2, None)))
+    assert copy == states[0]  # equal parts, other objects; True == 1 and 2.0 == 2
+    assert warm(copy) == warm(states[0]) == Fingerprinter()(copy)
+
+
 # --- the compact visited set ---------------------------------------------------------
 
 
