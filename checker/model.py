@@ -156,11 +156,13 @@ class Model:
             return [(s, zero) for s in states]
         return states
 
-    def symmetric_key(self, exact: bool = False) -> Callable[[Any], Any]:
+    def symmetric_key(self, exact: bool = False, sort: bool = True) -> Callable[[Any], Any]:
         """A key equal for states that differ only by renaming interchangeable nodes.
 
-        It is the smallest fingerprint over all renamings (or, with `exact`, the
-        renamed state that has it). Raises `SpecDefinitionError` without `permute`.
+        With the spec's `node_signature` (and `sort`), it is the fingerprint of the
+        state renamed so that the nodes' signatures come in sorted order; otherwise the
+        smallest fingerprint over all renamings. With `exact`, the renamed state itself.
+        Raises `SpecDefinitionError` without `permute`.
         """
         spec = self.spec
         if type(spec).permute is Spec.permute:
@@ -169,18 +171,40 @@ class Model:
                 "permute(self, state, perm) to rename node ids, or drop --symmetry"
             )
         ids = list(spec.symmetric_ids())
-        perms = [dict(zip(ids, p)) for p in itertools.permutations(ids)]
         budgeted = bool(self.budget_names)
         fingerprint = self.fingerprint
+
+        def renamed(s: Any, perm: dict[Any, Any]) -> Any:
+            try:
+                return spec.permute(s, perm)
+            except Exception as exc:
+                raise SpecRuntimeError("permute", f"raised {exc!r}", exc) from exc
+
+        if sort and type(spec).node_signature is not Spec.node_signature:
+            signature, rank = spec.node_signature, self._fingerprint
+
+            def sorted_key(st: Any) -> Any:
+                s = st[0] if budgeted else st
+                try:  # signatures are ordered by their fingerprints: any value will do
+                    ranks = [rank(signature(s, n)) for n in ids]
+                except SpecRuntimeError:
+                    raise
+                except Exception as exc:
+                    raise SpecRuntimeError("node_signature", f"raised {exc!r}", exc) from exc
+                order = sorted(range(len(ids)), key=ranks.__getitem__)
+                t = renamed(s, {ids[old]: ids[new] for new, old in enumerate(order)})
+                t = (t, st[1]) if budgeted else t
+                return t if exact else fingerprint(t)
+
+            return sorted_key
+
+        perms = [dict(zip(ids, p)) for p in itertools.permutations(ids)]
 
         def key(st: Any) -> Any:
             s = st[0] if budgeted else st
             best_fp, best = None, None
             for perm in perms:
-                try:
-                    t = spec.permute(s, perm)
-                except Exception as exc:
-                    raise SpecRuntimeError("permute", f"raised {exc!r}", exc) from exc
+                t = renamed(s, perm)
                 t = (t, st[1]) if budgeted else t
                 fp = fingerprint(t)
                 if best_fp is None or fp < best_fp:

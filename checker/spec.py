@@ -231,6 +231,18 @@ class Spec:
         """The interchangeable node ids that `permute` renames (by default 0..nodes-1)."""
         return range(self.nodes)  # type: ignore[attr-defined]
 
+    def node_signature(self, state: Any, node: Any) -> Any:
+        """Optional, with `permute`: everything `state` says about `node`, without naming
+        it or any other interchangeable node (e.g. `(s.rmState[rm], rm in s.tmPrepared)`).
+
+        With it, `--symmetry` sorts the nodes by signature and renames them in that
+        order: one `permute` per state instead of one per renaming (n! of them). Nodes
+        with equal signatures must then be interchangeable in the state; if they are
+        not, the search stays sound but keeps more than one state per symmetry class,
+        which `--symmetry-check` reports.
+        """
+        raise NotImplementedError
+
     def omitted_actions(self) -> frozenset[str]:
         """Names of actions that cannot fire in this configuration, left out of the model.
 

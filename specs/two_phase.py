@@ -66,6 +66,11 @@ class TwoPhase(Spec):
             msgs=frozenset(("Prepared", perm[m[1]]) if m[0] == "Prepared" else m for m in s.msgs),
         )
 
+    def node_signature(self, s: State, rm: int) -> tuple[str, bool, bool]:
+        """All a state says about one RM: its state, and whether the TM took in its
+        Prepared message and whether it sent one (so --symmetry renames by sorting)."""
+        return (s.rmState[rm], rm in s.tmPrepared, ("Prepared", rm) in s.msgs)
+
     # --- Init and Next -------------------------------------------------------------
 
     def init_states(self):

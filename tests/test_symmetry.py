@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from checker import CheckOptions, Verdict, check
+from checker import CheckOptions, Spec, Verdict, check
 from checker.cli import main
 from specs.echo import Echo
 from specs.two_phase import TwoPhase
@@ -74,3 +74,49 @@ def test_two_phase_commit_resource_managers_are_interchangeable(nodes, reduced):
     result = check(TwoPhase(nodes=nodes), ON)
     assert result.verdict is Verdict.HOLDS
     assert counted.stats.orbits == result.stats.distinct == reduced
+
+
+def _by_permutations(cls):
+    """The same spec without its node_signature: --symmetry tries every renaming."""
+    return type("Brute" + cls.__name__, (cls,), {"node_signature": Spec.node_signature})
+
+
+@pytest.mark.parametrize(("nodes", "reduced"), [(3, 80), (5, 314)])
+def test_sorting_by_signature_finds_the_classes_that_every_renaming_finds(nodes, reduced):
+    by_sorting = check(TwoPhase(nodes=nodes), ON)
+    brute = check(_by_permutations(TwoPhase)(nodes=nodes), ON)
+    assert by_sorting.stats.distinct == brute.stats.distinct == reduced
+    assert by_sorting.stats.depth == brute.stats.depth
+
+
+class _BlurredTwoPhase(TwoPhase):
+    """A signature that leaves out the TM's and the network's view: ties that are not
+    (two prepared RMs, one already taken in by the TM, sort either way)."""
+
+    def node_signature(self, s, rm):
+        return (s.rmState[rm],)
+
+
+class _NamingTwoPhase(TwoPhase):
+    """A signature that names the node: sorting then renames nothing."""
+
+    def node_signature(self, s, rm):
+        return (rm, s.rmState[rm])
+
+
+@pytest.mark.parametrize("spec", [_BlurredTwoPhase, _NamingTwoPhase])
+def test_self_check_catches_a_signature_that_does_not_sort_classes(spec):
+    counted = check(spec(nodes=4), COUNT)
+    reduced = check(spec(nodes=4), ON)
+    assert reduced.verdict is Verdict.HOLDS  # sound: only less reduced
+    assert counted.stats.orbits == 166 < reduced.stats.distinct < counted.stats.distinct
+
+
+def test_a_signature_that_raises_is_a_spec_error():
+    class Broken(TwoPhase):
+        def node_signature(self, s, rm):
+            return s.nothing
+
+    result = check(Broken(nodes=3), ON)
+    assert result.verdict is Verdict.SPEC_ERROR
+    assert result.error.where == "node_signature"

@@ -143,7 +143,8 @@ class _Search:
         self.key = _same if exact else model.fingerprint
         if options.symmetry == "on":
             self.key = model.symmetric_key(exact=self.exact)
-        self.orbit_key = model.symmetric_key() if options.symmetry == "count" else None
+        # classes are counted by trying every renaming: the reference for --symmetry-check
+        self.orbit_key = model.symmetric_key(sort=False) if options.symmetry == "count" else None
         self.orbits: set[int] = set()
         self.start = time.monotonic()
         self.next_report = self.start + options.progress_interval
