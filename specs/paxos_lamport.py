@@ -71,6 +71,8 @@ class PaxosLamport(Spec):
         self._bals = frozenset(range(-1, ballots))
         self._vals = frozenset(self.value_set) | {None}
         self._messages = self._message_set()
+        # the 1b messages sent so far -> the (ballot, value) pairs Phase2a may propose
+        self._proposable: dict[frozenset[Message], tuple[tuple[int, str], ...]] = {}
 
     def _message_set(self) -> frozenset[Message]:
         """The set Message of Paxos.tla: every well-typed message."""
@@ -122,21 +124,38 @@ class PaxosLamport(Spec):
     @action
     def Phase2a(self, s: State) -> Iterator[Choice]:
         """Ballot b's only 2a message, for a value v that some quorum's 1b replies allow."""
-        started = {m[1] for m in _of_kind(s.msgs, "2a")}
-        replies: dict[int, list[Message]] = {}  # the 1b messages of each ballot
-        for m in _of_kind(s.msgs, "1b"):
-            replies.setdefault(m[2], []).append(m)
+        msgs = s.msgs
+        replies = frozenset(_of_kind(msgs, "1b"))
+        if not replies:
+            return
+        proposable = self._proposable.get(replies)
+        if proposable is None:
+            proposable = self._proposable[replies] = self._allowed(replies)
+        started = {m[1] for m in _of_kind(msgs, "2a")}
+        for b, v in proposable:
+            if b not in started:
+                yield Choice(self.send(s, ("2a", b, v)), (("b", b), ("v", v)))
+
+    def _allowed(self, replies: frozenset[Message]) -> tuple[tuple[int, str], ...]:
+        """The (b, v) of Phase2a(b, v) that the 1b messages `replies` allow, in order.
+
+        Only the 1b messages decide it, so it is worked out once per set of them (a
+        few thousand sets, met by many states).
+        """
+        by_ballot: dict[int, list[Message]] = {}
+        for m in replies:
+            by_ballot.setdefault(m[2], []).append(m)
+        out = []
         for b in range(self.ballots):
-            if b in started or b not in replies:
+            if b not in by_ballot:
                 continue
             allowed: set[str] = set()
             for q in self.quorums:
-                values = self._quorum_allows(q, replies[b])
+                values = self._quorum_allows(q, by_ballot[b])
                 if values is not None:
                     allowed |= values
-            for v in self.value_set:
-                if v in allowed:
-                    yield Choice(self.send(s, ("2a", b, v)), (("b", b), ("v", v)))
+            out.extend((b, v) for v in self.value_set if v in allowed)
+        return tuple(out)
 
     def _quorum_allows(self, q: frozenset[int], replies: list[Message]) -> set[str] | None:
         """The LET/IN body of Phase2a: the values quorum q's 1b `replies` (to one ballot)
@@ -268,6 +287,8 @@ class PaxosLamport(Spec):
     @step_invariant
     def chosen_never_changes(self, s: State, t: State) -> bool:
         """Consensus's Next: chosen is unchanged, or goes from {} to a single value."""
+        if _same_votes(s.msgs, t.msgs):  # chosen is decided by the 2b messages alone
+            return True
         n, quorums = self.nodes, self.quorums
         before, after = _chosen(s.msgs, n, quorums), _chosen(t.msgs, n, quorums)
         assert before == after or (not before and len(after) == 1), (
@@ -279,11 +300,11 @@ class PaxosLamport(Spec):
     def refines_voting(self, s: State, t: State) -> bool:
         """V!Spec: each step stutters on <<votes, maxBal>> or is a step of Voting.tla."""
         max_bal, max_bal2 = s.maxBal, t.maxBal
-        votes, votes2 = _votes(s.msgs, self.nodes), _votes(t.msgs, self.nodes)
-        if votes == votes2 and max_bal == max_bal2:
+        same_votes = _same_votes(s.msgs, t.msgs)
+        if same_votes and max_bal == max_bal2:
             return True
         moved = [a for a in range(self.nodes) if max_bal[a] != max_bal2[a]]
-        if votes == votes2:
+        if same_votes:
             assert len(moved) == 1, f"maxBal changed for acceptors {moved} in one step"
             a = moved[0]
             b = max_bal2[a]
@@ -291,6 +312,7 @@ class PaxosLamport(Spec):
                 f"maxBal[{a}] went from {max_bal[a]} to {b}"
             )
             return True
+        votes, votes2 = _votes(s.msgs, self.nodes), _votes(t.msgs, self.nodes)
         voted = [a for a in range(self.nodes) if votes[a] != votes2[a]]  # VoteFor(a, b, v)
         assert len(voted) == 1 and set(moved) <= set(voted), (
             f"acceptors {voted} voted and {moved} changed maxBal in one step"
@@ -328,6 +350,11 @@ def _of_kind(msgs: frozenset[Message], kind: str) -> list[Message]:
 
 
 _KIND = itemgetter(0)
+
+
+def _same_votes(before: frozenset[Message], after: frozenset[Message]) -> bool:
+    """Whether two message sets hold the same 2b messages, hence the same votes."""
+    return before is after or "2b" not in map(_KIND, before ^ after)
 
 
 @lru_cache(maxsize=1 << 16)
