@@ -327,6 +327,8 @@ class _Search:
         check_step = self.check_step
         admits = model.admits if model.constraints else None
         key, visited, push = self.key, self.visited, self.frontier.push
+        # whole states as keys: a step that is not a stutter reaches another key
+        plain = key is _same
         validate = model.fingerprint if self.exact else None
         recorder = self.recorder
         progress = False
@@ -348,14 +350,17 @@ class _Search:
             if admits is not None and not admits(nxt):
                 continue
             try:
-                nfp = key(nxt)
-                if nfp == fp:  # equal under the key (symmetry), or a collision
-                    if recorder is not None:
-                        recorder.edge(fp, fp, tr)
-                    continue
+                if plain:
+                    nfp = nxt
+                else:
+                    nfp = key(nxt)
+                    if nfp == fp:  # equal under the key (symmetry), or a collision
+                        if recorder is not None:
+                            recorder.edge(fp, fp, tr)
+                        continue
                 new = nfp not in visited
                 if new and validate is not None:
-                    validate(nxt)  # refuses what fingerprints refuse (a plain object, say)
+                    validate(nxt)  # refuses what fingerprints refuse (a plain object)
             except (SpecRuntimeError, TypeError) as err:
                 raise model.invalid_state(nxt, tr) from err
             if new:
