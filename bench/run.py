@@ -4,6 +4,7 @@
     python bench/run.py --full          # adds the big models (several minutes)
     python bench/run.py --json out.json # also write the figures as JSON
     python bench/run.py --only paxos-lamport-b2
+    python bench/run.py --ceiling       # what two cores give two independent runs
 
 Each model runs three times, each in a fresh process so peak memory is its own:
 through `checker.check` with one process (the whole engine: fingerprints, parents,
@@ -14,6 +15,11 @@ processes; and with the automatic choice (`--workers` unset). engine/floor is th
 engine's overhead; speedup is one process's time over two workers'; auto/1 is the
 automatic choice's time over one process's. Memory with workers is the coordinator's
 peak plus twice the largest worker's. These are measurements, not tests.
+
+`--ceiling` measures what the machine allows two workers at best: the floor run
+alone, then two floor runs at once (independent processes, nothing shared). If the
+pair takes longer than one alone, the cores slow each other down (shared cache and
+memory bandwidth), and `2 x alone / pair` is the most two workers could gain.
 """
 
 from __future__ import annotations
@@ -145,6 +151,36 @@ def measure(name: str, mode: str) -> Figures:
     return Figures(**json.loads(proc.stdout.strip().splitlines()[-1]))
 
 
+def ceiling(name: str) -> tuple[float, float]:
+    """The floor's time alone, and the mean time of two floor runs started together."""
+    alone = measure(name, "floor").seconds
+    command = [sys.executable, __file__, "--one", name, "--mode", "floor"]
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    procs = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+        for _ in range(2)
+    ]
+    times = []
+    for proc in procs:
+        out, _ = proc.communicate()
+        if proc.returncode != 0:
+            raise RuntimeError(f"{name} (floor, in a pair) failed")
+        times.append(json.loads(out.strip().splitlines()[-1])["seconds"])
+    return alone, sum(times) / len(times)
+
+
+def ceiling_table(rows: list[tuple[str, float, float]]) -> str:
+    head = (
+        f"{'model':<30} {'floor alone s':>13} {'two at once s':>13} {'slowdown':>8} "
+        f"{'best 2-worker speedup':>21}"
+    )
+    lines = [head, "-" * len(head)]
+    for name, alone, pair in rows:
+        best = 2 * alone / pair
+        lines.append(f"{name:<30} {alone:>13.2f} {pair:>13.2f} {pair / alone:>8.2f} {best:>21.2f}")
+    return "\n".join(lines)
+
+
 def table(rows: list[tuple[Figures, ...]]) -> str:
     head = (
         f"{'model':<30} {'distinct':>10} {'depth':>5} {'engine s':>9} {'states/s':>9} "
@@ -172,6 +208,9 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="include the big models")
     parser.add_argument("--only", action="append", choices=sorted(MODELS), help="just these")
     parser.add_argument("--json", type=Path, help="write the figures to this file")
+    parser.add_argument(
+        "--ceiling", action="store_true", help="measure how much two cores can gain at best"
+    )
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument(
         "--mode", choices=["engine", "floor", "workers2", "auto"], help=argparse.SUPPRESS
@@ -186,6 +225,13 @@ def main() -> None:
         print(json.dumps(asdict(figures)))
         return
     names = args.only or [n for n, (_, _, quick) in MODELS.items() if quick or args.full]
+    if args.ceiling:
+        found = []
+        for name in names:
+            print(f"  {name} ...", file=sys.stderr, flush=True)
+            found.append((name, *ceiling(name)))
+        print(ceiling_table(found))
+        return
     rows = []
     for name in names:
         print(f"  {name} ...", file=sys.stderr, flush=True)
