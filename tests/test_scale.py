@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from checker import CheckOptions, Spec, State, Verdict, action, check, compile_spec, step_invariant
 from checker.engine.frontier import Queue
+from checker.engine.result import Progress
 from checker.engine.visited import FingerprintSet
 from checker.loader import build, resolve
 from checker.options import Strategy
@@ -179,6 +182,44 @@ def test_a_spec_error_in_a_worker_is_reported_with_its_place():
     assert result.verdict is Verdict.SPEC_ERROR
     assert result.error.where == "action up"
     assert "boom" in result.error.message
+
+
+class WideAndSlow(Spec):
+    """One wide level (400 states) whose expansion takes 5 ms a state: about a second
+    for each of two workers."""
+
+    def init_states(self):
+        yield State(i=-1, done=False)
+
+    @action
+    def fan_out(self, s):
+        if s.i == -1:
+            for i in range(400):
+                yield s.set(i=i)
+
+    @action
+    def finish(self, s):
+        if s.i >= 0 and not s.done:
+            time.sleep(0.005)
+            yield s.set(done=True)
+
+
+def test_a_time_limit_stops_workers_in_the_middle_of_a_level():
+    result = check(WideAndSlow(), CheckOptions(workers=2, time_limit=0.3, check_deadlock=False))
+    assert result.verdict is Verdict.INCOMPLETE
+    assert "time limit" in result.incomplete_reason
+    # the 400 states of level 2 each make one step: far from all of them were expanded
+    assert 401 <= result.stats.distinct < 401 + 300
+
+
+def test_workers_report_progress_in_the_middle_of_a_level():
+    events = []
+    options = CheckOptions(workers=2, progress_interval=0.1, check_deadlock=False)
+    result = check(WideAndSlow(), options, observer=events.append)
+    assert result.stats.distinct == 801
+    during = [e for e in events if isinstance(e, Progress) and 401 < e.distinct < 801]
+    assert during, "no progress line while the wide level was being expanded"
+    assert all(e.queue < 400 for e in during)
 
 
 def test_cheap_specs_stay_in_one_process():

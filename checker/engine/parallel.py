@@ -27,8 +27,9 @@ import os
 import pickle
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from checker.engine.frontier import Queue
@@ -70,6 +71,11 @@ class LevelReport:
     new: int = 0
     witnessed: set[int] = field(default_factory=set)
     found: Found | None = None
+    timed_out: bool = False  # the expansion stopped at the deadline, unfinished
+
+
+#: how many states a worker expands between updates of its live counters
+_TICK = 64
 
 
 class _Worker:
@@ -84,12 +90,15 @@ class _Worker:
         count: int,
         visited: FingerprintSet | None = None,
         level: int = 0,
+        live: Any = None,
     ):
         self.model = model
         self.key = key
         self.options = options
         self.index = index
         self.count = count
+        # (expanded, generated, new) of the level under way, shared with the coordinator
+        self.live = live
         self.visited = visited if visited is not None else FingerprintSet()
         self.frontier = Queue()
         self.level = level  # steps from an initial state of the states being expanded
@@ -130,8 +139,14 @@ class _Worker:
         for item in states:
             self.frontier.push(item)
 
-    def _expand(self, _: Any) -> tuple[LevelReport, list[tuple[list[int], list[int]]]]:
-        """Expand this level's states; returns the fingerprints bound for other owners."""
+    def _expand(
+        self, deadline: float | None
+    ) -> tuple[LevelReport, list[tuple[list[int], list[int]]]]:
+        """Expand this level's states; returns the fingerprints bound for other owners.
+
+        Stops early (`timed_out`) once `time.monotonic()` passes `deadline`: the
+        monotonic clock is the same in every process of the machine.
+        """
         model, key, visited = self.model, self.key, self.visited
         count, index = self.count, self.index
         report = LevelReport(fired=[0] * len(model.actions))
@@ -141,7 +156,14 @@ class _Worker:
         outbox: list[tuple[list[int], list[int]]] = [([], []) for _ in range(count)]
         held = self.held
         steps = self.level
-        for _ in range(len(self.frontier)):
+        live, base = self.live, 3 * self.index
+        for done in range(len(self.frontier)):
+            if done % _TICK == 0 and done:
+                if live is not None:
+                    live[base : base + 3] = [done, report.generated, report.new]
+                if deadline is not None and time.monotonic() >= deadline:
+                    report.timed_out = True
+                    return report, outbox
             st, fp = self.frontier.pop()
             progress = False
             for tr in model.successors(st):
@@ -252,10 +274,11 @@ def _serve(
     count: int,
     visited: FingerprintSet | None,
     level: int,
+    live: Any,
     conn: Connection,
 ) -> None:
     try:
-        _Worker(model, key, options, index, count, visited, level).serve(conn)
+        _Worker(model, key, options, index, count, visited, level, live).serve(conn)
     except (EOFError, KeyboardInterrupt):
         pass
     finally:
@@ -279,11 +302,13 @@ class Pool:
         self.count = count
         self.conns: list[Connection] = []
         self.procs = []
+        # each worker's (expanded, generated, new) so far in the level it is expanding
+        self.live = context.RawArray("q", 3 * count)
         for index in range(count):
             mine, theirs = context.Pipe()
             proc = context.Process(
                 target=_serve,
-                args=(model, key, options, index, count, visited, level, theirs),
+                args=(model, key, options, index, count, visited, level, self.live, theirs),
                 daemon=True,
             )
             proc.start()
@@ -291,10 +316,34 @@ class Pool:
             self.conns.append(mine)
             self.procs.append(proc)
 
-    def ask_all(self, command: str, payloads: list[Any]) -> list[Any]:
+    def ask_all(
+        self,
+        command: str,
+        payloads: list[Any],
+        tick: Callable[[], None] | None = None,
+        every: float = 1.0,
+    ) -> list[Any]:
+        """Send each worker its payload; their answers, in order. While waiting, call
+        `tick` about every `every` seconds (for progress lines)."""
         for conn, payload in zip(self.conns, payloads):
             conn.send_bytes(pickle.dumps((command, payload), pickle.HIGHEST_PROTOCOL))
-        return [pickle.loads(conn.recv_bytes()) for conn in self.conns]
+        answers: dict[int, Any] = {}
+        pending = {id(conn): i for i, conn in enumerate(self.conns)}
+        while pending:
+            ready = wait([self.conns[i] for i in pending.values()], every if tick else None)
+            for conn in ready:
+                answers[pending.pop(id(conn))] = pickle.loads(conn.recv_bytes())  # type: ignore[union-attr]
+            if tick is not None and pending:
+                tick()
+        return [answers[i] for i in range(self.count)]
+
+    def live_counts(self) -> tuple[int, int, int]:
+        """(expanded, generated, new) summed over the workers, in the level under way."""
+        live = self.live
+        return (sum(live[0::3]), sum(live[1::3]), sum(live[2::3]))
+
+    def reset_live(self) -> None:
+        self.live[:] = [0] * len(self.live)
 
     def ask(self, worker: int, command: str, payload: Any) -> Any:
         conn = self.conns[worker]

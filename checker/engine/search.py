@@ -481,8 +481,17 @@ class _Search:
             if now >= self.next_report:
                 self._report(now)
             before = len(self.visited)
-            expanded = pool.ask_all("expand", [None] * count)
+            pool.reset_live()
+            expanded = pool.ask_all(
+                "expand",
+                [deadline] * count,
+                tick=lambda: self._report_live(pool),
+                every=min(1.0, options.progress_interval),
+            )
             found = self._absorb([report for report, _ in expanded])
+            if found is None and any(report.timed_out for report, _ in expanded):
+                # a level cut short; what was found before the deadline is still real
+                return self._finish(f"time limit of {options.time_limit:g} s reached")
             if found is not None and found.kind != "step":
                 break
             outboxes = [outbox for _, outbox in expanded]
@@ -552,6 +561,23 @@ class _Search:
                     self.max_steps + 1,
                 )
             )
+
+    def _report_live(self, pool: Pool) -> None:
+        """A progress line while the workers are in the middle of a level."""
+        now = time.monotonic()
+        if now < self.next_report or self.observer is None:
+            return
+        self.next_report = now + self.options.progress_interval
+        expanded, generated, new = pool.live_counts()
+        self.observer(
+            Progress(
+                now - self.start,
+                len(self.visited) + new,
+                self.generated + generated,
+                max(0, self.frontier_size - expanded),
+                self.max_steps + 1,
+            )
+        )
 
     def _queue(self) -> int:
         return self.frontier_size if self.workers > 1 else len(self.frontier)
