@@ -210,6 +210,8 @@ def test_a_time_limit_stops_workers_in_the_middle_of_a_level():
     assert "time limit" in result.incomplete_reason
     # the 400 states of level 2 each make one step: far from all of them were expanded
     assert 401 <= result.stats.distinct < 401 + 300
+    # left: the level's unexpanded states and the new ones found so far
+    assert 250 <= result.stats.queue <= 400
 
 
 def test_workers_report_progress_in_the_middle_of_a_level():

@@ -72,6 +72,7 @@ class LevelReport:
     witnessed: set[int] = field(default_factory=set)
     found: Found | None = None
     timed_out: bool = False  # the expansion stopped at the deadline, unfinished
+    queued: int = 0  # states in the worker's queue after expanding (new and unexpanded)
 
 
 #: how many states a worker expands between updates of its live counters
@@ -162,7 +163,7 @@ class _Worker:
                 if live is not None:
                     live[base : base + 3] = [done, report.generated, report.new]
                 if deadline is not None and time.monotonic() >= deadline:
-                    report.timed_out = True
+                    report.timed_out, report.queued = True, len(self.frontier)
                     return report, outbox
             st, fp = self.frontier.pop()
             progress = False
@@ -204,6 +205,7 @@ class _Worker:
             if not progress and self.options.check_deadlock and not model.is_terminal(st):
                 report.found = Found("deadlock", steps, fp)
                 return report, outbox
+        report.queued = len(self.frontier)
         return report, outbox
 
     def _claim(self, incoming: list[tuple[list[int], list[int]]]) -> list[list[int]]:
