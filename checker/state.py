@@ -74,9 +74,9 @@ class State(tuple):
     # Records with different field names are different values, even with equal
     # contents; the hash stays the tuple's (equal records hash equal).
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, State):
-            return type(self) is type(other) and tuple.__eq__(self, other)
-        return NotImplemented
+        if type(other) is type(self):
+            return tuple.__eq__(self, other)
+        return False if isinstance(other, State) else NotImplemented
 
     def __ne__(self, other: object) -> bool:
         result = self.__eq__(other)

@@ -329,6 +329,7 @@ class _Search:
         key, visited, push = self.key, self.visited, self.frontier.push
         # whole states as keys: a step that is not a stutter reaches another key
         plain = key is _same
+        careful = check_step is not None or self.recorder is not None
         validate = model.fingerprint if self.exact else None
         recorder = self.recorder
         progress = False
@@ -340,7 +341,10 @@ class _Search:
                 progress = True
             nxt = tr[2]
             try:
-                stutter = nxt is st or nxt == st  # cheaper to see than to fingerprint
+                # a stutter is cheaper to see than to fingerprint; with whole states as
+                # keys, only a state already seen can be one, and telling it from
+                # another seen state matters only to step invariants and the graph
+                stutter = nxt is st or ((not plain or (careful and nxt in visited)) and nxt == st)
             except Exception as err:
                 raise model.invalid_state(nxt, tr) from err
             if stutter:
