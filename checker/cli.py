@@ -337,11 +337,10 @@ _WHY_NOT = {
 def _spec_command(source: SpecSource) -> click.Command:
     spec_params = [p for p in source.parameters() if p.name not in FLAG_PARAMS]
     takes = {p.name for p in source.cls.spec_info().params}
-    # flags for parameters this spec lacks are not offered (but are refused clearly)
+    # flags for parameters this spec lacks are not shown (but are refused clearly)
     common = [
-        o
+        o if o.name not in FLAG_PARAMS or o.name in takes or o.name in _WHY_NOT else _hidden(o)
         for o in _COMMON_OPTIONS
-        if o.name not in FLAG_PARAMS or o.name in takes or o.name in _WHY_NOT
     ]
     extra = [
         click.Option(
@@ -370,6 +369,13 @@ def _spec_command(source: SpecSource) -> click.Command:
     )
 
 
+def _hidden(option: click.Option) -> click.Option:
+    """A copy of `option` left out of --help (it is accepted, then refused by name)."""
+    copy = click.Option(option.opts, type=option.type, default=None, hidden=True)
+    copy.name = option.name
+    return copy
+
+
 def _describe(p: inspect.Parameter, defaults: dict[str, Any]) -> str:
     value = defaults.get(p.name, p.default)
     return p.name if value is inspect.Parameter.empty else f"{p.name}={value!r}"
@@ -382,7 +388,12 @@ def _run_spec(source: SpecSource, kw: dict[str, Any], generated: list[str]) -> N
         if kw.get(key) is None:
             continue
         if key not in takes:
-            why = _WHY_NOT.get(key, "it is not a message-passing spec")
+            why = _WHY_NOT.get(
+                key,
+                "it is not a message-passing spec (--network, --drop, --duplicate and "
+                "--partitions apply to specs written with checker.actors, such as echo "
+                "and paxos)",
+            )
             raise click.UsageError(f"{source.name} does not take --{key}: {why}")
         given[key] = kw[key]
     try:

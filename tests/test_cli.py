@@ -217,7 +217,8 @@ def test_module_class_form():
         (["cas-register", "--nodes", "0"], "nodes must be at least 1"),
         (["cas-register", "--strategy", "sideways"], "Invalid value for '--strategy'"),
         (["echo", "--network", "carrier-pigeon"], "Invalid value for '--network'"),
-        (["cas-register", "--drop", "1"], "No such option '--drop'"),
+        (["cas-register", "--drop", "1"], "cas-register does not take --drop: it is not a"),
+        (["cas-register", "--network", "fifo"], "apply to specs written with checker.actors"),
         (["paxos-lamport", "--faults", "1"], "paxos-lamport does not take --faults"),
         (["echo", "--network", "set", "--drop", "1"], "set network already loses"),
         (["echo", "--partitions", "-2"], "-2 is not in the range"),
@@ -227,6 +228,11 @@ def test_bad_input_is_a_usage_error(args, message):
     result = run(*args)
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_network_flags_are_not_shown_for_shared_memory_specs():
+    assert "--drop" not in run("cas-register", "--help").output
+    assert "--drop" in run("echo", "--help").output
 
 
 def test_limits_make_the_run_incomplete():
