@@ -444,7 +444,9 @@ def _run_spec(source: SpecSource, kw: dict[str, Any], generated: list[str]) -> N
     lines = format_result(result, run)
     text = "\n".join(lines)
     click.echo(text)
-    graph = GraphOptions(max_nodes=kw["graph_limit"], radius=kw["radius"])
+    graph = GraphOptions(
+        max_nodes=kw["graph_limit"], radius=kw["radius"], max_depth=kw["max_depth"]
+    )
     if result.verdict is Verdict.VIOLATED and result.violation is not None:
         if result.violation.trace is not None:
             _save(

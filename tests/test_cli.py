@@ -114,6 +114,16 @@ def test_graph_flag_draws_small_state_graphs_and_refuses_big_ones():
     assert "more than 50 states, too many to draw" in big.output
 
 
+def test_graph_with_max_depth_draws_the_first_steps_of_a_big_space():
+    result = run("paxos", "--nodes", "3", "--graph", "--max-depth", "3")
+    assert result.exit_code == 3  # the search itself is cut by the bound
+    assert "The states within 3 steps of the initial states: 28." in result.output
+    dot = (Path("counterexamples") / "paxos-state-graph.dot").read_text()
+    assert dot.count("label=") >= 28
+    too_deep = run("paxos", "--nodes", "3", "--graph", "--max-depth", "9")
+    assert "more than 120 states within 9 steps" in too_deep.output
+
+
 @pytest.mark.skipif(shutil.which("dot") is None, reason="needs Graphviz's dot")
 def test_show_renders_svg_html_and_dot():
     run("echo", "--duplicate", "1")

@@ -99,7 +99,8 @@ class Edge(NamedTuple):
 class StateGraph:
     """The part of the state graph a search recorded (see `CheckOptions.graph_limit`).
 
-    `complete` is True only when every reachable state and transition is in it.
+    `complete` is True only when every reachable state and transition is in it (with a
+    depth bound: every one within the bound).
     """
 
     states: dict[int, Any]

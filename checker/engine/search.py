@@ -172,7 +172,12 @@ class _Search:
                 gc.enable()
         if self.recorder is None:
             return result
-        complete = result.verdict is Verdict.HOLDS
+        # complete: every reachable state, or every one within the depth bound
+        complete = result.verdict is Verdict.HOLDS or (
+            result.verdict is Verdict.INCOMPLETE
+            and self.cut_by_depth
+            and (result.incomplete_reason or "").startswith("depth limit")
+        )
         return dataclasses.replace(result, graph=self.recorder.graph(complete))
 
     def _choose_and_run(self) -> Result:

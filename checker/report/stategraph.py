@@ -44,13 +44,18 @@ class Drawing:
 
 
 def explore(
-    model: Model, limit: int, roots: list[Any] | None = None, radius: int | None = None
+    model: Model,
+    limit: int,
+    roots: list[Any] | None = None,
+    radius: int | None = None,
+    depth: int | None = None,
 ) -> StateGraph:
-    """Record up to `limit` states of the spec's graph (or of the roots' neighbourhood)."""
+    """Record up to `limit` states of the spec's graph (or of the roots' neighbourhood,
+    `radius` steps out), those within `depth` steps of the start if given."""
     options = CheckOptions(
         graph_limit=limit,
         check_deadlock=False,
-        max_depth=radius,
+        max_depth=radius if roots is not None else depth,
         max_states=limit + 1,
         progress_interval=3600,
     )

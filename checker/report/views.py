@@ -11,7 +11,7 @@ to get the SVGs.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ class GraphOptions:
     max_nodes: int = 120
     radius: int = 1
     explore_limit: int = 2000
+    max_depth: int | None = None  # for --graph: only the states this many steps out
 
 
 @dataclass
@@ -109,14 +110,24 @@ def write_state_graph(
 ) -> Written:
     """For `--graph`: the whole state graph of a spec, if it has at most `max_nodes` states."""
     written = Written()
-    recorded = explore(model, graph.max_nodes)
+    depth = graph.max_depth
+    recorded = explore(model, graph.max_nodes, depth=depth)
     if not recorded.complete:
+        within = f" within {depth} steps" if depth is not None else ""
         written.notes.append(
-            f"The state graph has more than {graph.max_nodes} states, too many to draw "
-            "legibly; not written. Use smaller parameters, or raise --graph-limit."
+            f"The state graph has more than {graph.max_nodes} states{within}, too many to "
+            "draw legibly; not written. Use smaller parameters or --max-depth, or raise "
+            "--graph-limit."
         )
         return written
     drawing: Drawing = draw_graph(recorded, None, "", graph.max_nodes, graph.radius)
+    if depth is not None:
+        count = len(recorded.states)
+        drawing = replace(
+            drawing,
+            note=f"The states within {depth} step{'s' if depth != 1 else ''} of the "
+            f"initial states: {count}.",
+        )
     stem = run.file_stem("state-graph")
     written.paths.append(write_atomic(out / f"{stem}.dot", drawing.dot))
     svg = render_svg(drawing.dot)
