@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -224,6 +225,17 @@ def test_workers_report_progress_in_the_middle_of_a_level():
     assert all(e.queue < 400 for e in during)
 
 
+def test_no_workers_when_the_predicted_gain_is_too_small(monkeypatch):
+    import checker.engine.search as search
+
+    monkeypatch.setattr(search, "_PROBE_SECONDS", 0.0)
+    monkeypatch.setattr(search, "_PARALLEL_FROM", 0.0)  # costly enough per state...
+    monkeypatch.setattr(search, "_CONTENTION", 2.0)  # ...but two cores give one's worth
+    monkeypatch.setattr(search, "available_cores", lambda: 2)
+    result = check(PaxosLamport(), CheckOptions())
+    assert (result.stats.workers, result.stats.distinct) == (1, 3921)
+
+
 def test_cheap_specs_stay_in_one_process():
     result = check(PaxosLamport(), CheckOptions())  # finishes within the probe
     assert result.stats.workers == 1
@@ -271,13 +283,18 @@ def test_the_automatic_choice_hands_a_level_over_to_workers(monkeypatch, name, p
 
     monkeypatch.setattr(search, "_PROBE_SECONDS", 0.0)  # decide at the first look at the clock
     monkeypatch.setattr(search, "_PARALLEL_FROM", 0.0)  # and always go parallel
+    monkeypatch.setattr(search, "_WORTH", 0.0)
     monkeypatch.setattr(search, "available_cores", lambda: 2)
     model = compile_spec(build(resolve(name), params))
     one = check(model, CheckOptions(workers=1))
     auto = check(model, CheckOptions())
     assert auto.verdict is one.verdict
     if one.verdict is Verdict.HOLDS:
-        assert auto.stats.workers == 2 and auto.stats.workers_reason.endswith("us per state")
+        assert auto.stats.workers == 2
+        assert re.fullmatch(
+            r"\d+ us per state, fingerprints \d+% of a worker's time, predicted \d\.\dx",
+            auto.stats.workers_reason,
+        )
         assert (auto.stats.distinct, auto.stats.depth) == (one.stats.distinct, one.stats.depth)
         assert auto.stats.generated == one.stats.generated
     else:

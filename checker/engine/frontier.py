@@ -11,6 +11,7 @@ a state.
 
 from __future__ import annotations
 
+import itertools
 import pickle
 import tempfile
 from collections import deque
@@ -62,6 +63,12 @@ class Queue:
         if not self._head:
             self._refill()
         return self._head[0]
+
+    def peek_many(self, n: int) -> list[Any]:
+        """Up to `n` of the next items, left in place (fewer if a batch is sealed)."""
+        if not self._head:
+            self._refill()
+        return list(itertools.islice(itertools.chain(self._head, self._tail), n))
 
     def __len__(self) -> int:
         return self._len
@@ -118,6 +125,9 @@ class LiveQueue(deque):
 
     def peek(self) -> Any:
         return self[0]
+
+    def peek_many(self, n: int) -> list[Any]:
+        return list(itertools.islice(self, n))
 
     def close(self) -> None:
         pass

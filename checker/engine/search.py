@@ -45,6 +45,12 @@ _COLLECT_EVERY = 1 << 15  # expansions between collections of young cyclic garba
 _EXACT_UNTIL = 1 << 18  # by default, states kept whole up to this many, then fingerprints
 _PROBE_SECONDS = 1.0  # a search still running after this long may move to more processes
 _PARALLEL_FROM = 100e-6  # ...when a state costs at least this many seconds to expand
+# ...and the predicted gain is at least _WORTH. Workers fingerprint every successor (one
+# process only its new states), and two busy cores slowed each other down by about
+# _CONTENTION here (bench/run.py --ceiling: two independent runs took 1.02-1.46x as long)
+_CONTENTION = 1.2
+_WORTH = 1.3
+_SAMPLE = 48  # queued states whose successors are fingerprinted to predict the gain
 _PAUSE = "pause"
 _PAUSED: Any = object()
 
@@ -198,13 +204,44 @@ class _Search:
         self.pause_at = None
         if per_state < _PARALLEL_FROM:
             return self._resume()
+        gain, share = self._predicted_gain(cores, per_state)
+        if gain < _WORTH:
+            return self._resume()
         # finish the level under way here, then hand the next one to the workers
         self.stop_at_level = self.level + 1
         result = self._resume()
         if result is not _PAUSED:
             return result
-        self.auto_reason = f"{per_state * 1e6:.0f} us per state"
+        self.auto_reason = (
+            f"{per_state * 1e6:.0f} us per state, fingerprints {share:.0%} of a worker's "
+            f"time, predicted {gain:.1f}x"
+        )
         return self._run_parallel(cores, handover=True)
+
+    def _predicted_gain(self, cores: int, per_state: float) -> tuple[float, float]:
+        """How much faster `cores` workers should be than this process, and the share of
+        a worker's time its extra work (fingerprinting every successor) would take.
+
+        Measured on a few queued states: their successors per state and the time to
+        fingerprint one. A spec error met here is left for the search to report.
+        """
+        model = self.model
+        sample = self.frontier.peek_many(_SAMPLE)
+        successors = []
+        try:
+            for st, _, _ in sample:
+                successors.extend(
+                    tr[2] for tr in model.successors(st) if tr[2] is not st and tr[2] != st
+                )
+            start = time.perf_counter()
+            for nxt in successors:
+                model.fingerprint(nxt)
+            per_fingerprint = (time.perf_counter() - start) / max(1, len(successors))
+        except Exception:
+            return 0.0, 0.0
+        extra = per_fingerprint * len(successors) / max(1, len(sample))
+        share = extra / (per_state + extra)
+        return cores * (1 - share) / _CONTENTION, share
 
     def _to_fingerprints(self) -> None:
         """Switch a big exact search to fingerprints: 16 bytes a state, a pickled queue.
