@@ -76,7 +76,7 @@ class LevelReport:
 
 
 #: how many states a worker expands between updates of its live counters
-_TICK = 64
+_TICK = 16
 
 
 class _Worker:
@@ -159,12 +159,11 @@ class _Worker:
         steps = self.level
         live, base = self.live, 3 * self.index
         for done in range(len(self.frontier)):
-            if done % _TICK == 0 and done:
-                if live is not None:
-                    live[base : base + 3] = [done, report.generated, report.new]
-                if deadline is not None and time.monotonic() >= deadline:
-                    report.timed_out, report.queued = True, len(self.frontier)
-                    return report, outbox
+            if live is not None and done % _TICK == 0:
+                live[base : base + 3] = [done, report.generated, report.new]
+            if deadline is not None and time.monotonic() >= deadline:
+                report.timed_out, report.queued = True, len(self.frontier)
+                return report, outbox
             st, fp = self.frontier.pop()
             progress = False
             for tr in model.successors(st):

@@ -536,8 +536,9 @@ class _Search:
             )
             found = self._absorb([report for report, _ in expanded])
             if found is None and any(report.timed_out for report, _ in expanded):
-                # a level cut short (what is found before the deadline is still real):
-                # left are its unexpanded states and the new ones found so far
+                # a level cut short by the deadline (had a worker found something
+                # before it, that would stand); left are the level's unexpanded states
+                # and the new ones found so far
                 self.frontier_size = sum(report.queued for report, _ in expanded)
                 return self._finish(f"time limit of {options.time_limit:g} s reached")
             if found is not None and found.kind != "step":
