@@ -49,8 +49,8 @@ _PARALLEL_FROM = 100e-6  # ...when a state costs at least this many seconds to e
 # process only its new states), and two busy cores slowed each other down by about
 # _CONTENTION here (bench/run.py --ceiling: two independent runs took 1.02-1.46x as long)
 _CONTENTION = 1.2
-_WORTH = 1.3
-_SAMPLE = 48  # queued states whose successors are fingerprinted to predict the gain
+_WORTH = 1.35
+_SAMPLE = 256  # queued states whose successors are fingerprinted to predict the gain
 _PAUSE = "pause"
 _PAUSED: Any = object()
 
