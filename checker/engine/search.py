@@ -386,7 +386,13 @@ class _Search:
                 # a stutter is cheaper to see than to fingerprint; with whole states as
                 # keys, only a state already seen can be one, and telling it from
                 # another seen state matters only to step invariants and the graph
-                stutter = nxt is st or ((not plain or (careful and nxt in visited)) and nxt == st)
+                if nxt is st:
+                    stutter = True
+                elif plain:
+                    new = nxt not in visited
+                    stutter = not new and careful and nxt == st
+                else:
+                    stutter = nxt == st
             except Exception as err:
                 raise model.invalid_state(nxt, tr) from err
             if stutter:
@@ -404,7 +410,7 @@ class _Search:
                         if recorder is not None:
                             recorder.edge(fp, fp, tr)
                         continue
-                new = nfp not in visited
+                    new = nfp not in visited
                 if new and validate is not None:
                     validate(nxt)  # refuses what fingerprints refuse (a plain object)
             except (SpecRuntimeError, TypeError) as err:
