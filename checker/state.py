@@ -340,10 +340,17 @@ class Fingerprinter:
         from few distinct elements (messages, votes), so a new set costs one look-up
         per element, in C when every element was met before as the same object.
         """
-        try:
-            total = sum(map(self._element_ids.__getitem__, map(id, value)))
-        except KeyError:
-            total = self._set_total(value)
+        for first in value:  # records are looked up by identity, other values by value
+            try:
+                if isinstance(first, State):
+                    total = sum(map(self._element_ids.__getitem__, map(id, value)))
+                else:
+                    total = sum(map(self._elements.__getitem__, value))
+            except KeyError:  # some element is met for the first time (as this object)
+                total = self._set_total(value)
+            break
+        else:
+            total = 0
         t = type(value)
         tag = (
             "<set>"
@@ -357,11 +364,6 @@ class Fingerprinter:
     def _set_total(self, value: frozenset) -> int:
         """The sum of the elements' digests, when some element is a new object."""
         elements = self._elements
-        if value and not isinstance(next(iter(value)), State):
-            try:  # values that compare in C: look them all up by value, in C
-                return sum(map(elements.__getitem__, value))
-            except KeyError:
-                pass
         if len(elements) >= self._limit:
             elements.clear()
         by_id, alive = self._element_ids, self._alive
