@@ -257,15 +257,20 @@ class Fingerprinter:
         self._alive: list[Any] = []
         self._limit = memo_limit
 
-    def __call__(self, state: Any) -> int:
+    def __call__(self, state: Any, new: bool = False) -> int:
+        """The state's fingerprint. `new`: the state was never met before (as when one
+        process checks what it has just admitted), so its head record is not looked
+        up nor remembered by value, which would only cost a deep hash and crowd the
+        memo; the digest is the same."""
         if len(self._alive) >= self._limit >> 2:  # forgotten between states, never in one
             self._ids.clear()
             self._element_ids.clear()
             self._tuple_ids.clear()
             self._alive.clear()
-        return xxhash.xxh3_64_intdigest(marshal.dumps(self._encode(state), _MARSHAL_VERSION))
+        encoded = self._encode(state, new)
+        return xxhash.xxh3_64_intdigest(marshal.dumps(encoded, _MARSHAL_VERSION))
 
-    def _encode(self, value: Any) -> Any:
+    def _encode(self, value: Any, new: bool = False) -> Any:
         """The marshal-able form of the top-level state (not memoised: states are unique)."""
         if isinstance(value, State):
             parts: list[Any] = [self._header(value)]
@@ -282,6 +287,11 @@ class Fingerprinter:
                 parts.append(self._set(v))
             elif t in plain:
                 parts.append(v)
+            elif new and not parts and isinstance(v, State):
+                # a record heading a plain tuple (a state with its fault counters) is as
+                # new as the state: its digest afresh, the same `_small` would give
+                small = ("<record>", v._fields) + tuple([self._small(x) for x in v])
+                parts.append(xxhash.xxh3_64_intdigest(marshal.dumps(small, _MARSHAL_VERSION)))
             else:
                 parts.append(self._small(v))
         return tuple(parts)

@@ -37,6 +37,8 @@ def test_a_warm_fingerprinter_agrees_with_a_fresh_one_on_shared_parts():
         for st in states:
             assert warm(st) == Fingerprinter()(st)
     assert Fingerprinter()(states[0]) != Fingerprinter()(states[2])
+    with_counters = (states[0], (1, 0))  # a state with its fault counters
+    assert Fingerprinter()(with_counters, True) == warm(with_counters) == warm(with_counters, True)
     copy = State(last=other, msgs=frozenset({other}), pair=((other, 1), (2, None)))
     assert copy == states[0]  # equal parts, other objects; True == 1 and 2.0 == 2
     assert warm(copy) == warm(states[0]) == Fingerprinter()(copy)

@@ -412,7 +412,7 @@ class _Search:
                         continue
                     new = nfp not in visited
                 if new and validate is not None:
-                    validate(nxt)  # refuses what fingerprints refuse (a plain object)
+                    validate(nxt, True)  # refuses what fingerprints refuse (a plain object)
             except (SpecRuntimeError, TypeError) as err:
                 raise model.invalid_state(nxt, tr) from err
             if new:
