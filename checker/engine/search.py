@@ -51,6 +51,7 @@ _PARALLEL_FROM = 100e-6  # ...when a state costs at least this many seconds to e
 _CONTENTION = 1.2
 _WORTH = 1.35
 _SAMPLE = 256  # queued states whose successors are fingerprinted to predict the gain
+_SAMPLE_SECONDS = 0.1  # ...or as many as are expanded in this long
 _PAUSE = "pause"
 _PAUSED: Any = object()
 
@@ -226,20 +227,24 @@ class _Search:
         fingerprint one. A spec error met here is left for the search to report.
         """
         model = self.model
-        sample = self.frontier.peek_many(_SAMPLE)
-        successors = []
+        successors: list[Any] = []
+        sampled = 0
+        until = time.perf_counter() + _SAMPLE_SECONDS  # costly states: fewer of them
         try:
-            for st, _, _ in sample:
+            for st, _, _ in self.frontier.peek_many(_SAMPLE):
                 successors.extend(
                     tr[2] for tr in model.successors(st) if tr[2] is not st and tr[2] != st
                 )
+                sampled += 1
+                if time.perf_counter() > until:
+                    break
             start = time.perf_counter()
             for nxt in successors:
                 model.fingerprint(nxt)
             per_fingerprint = (time.perf_counter() - start) / max(1, len(successors))
         except Exception:
             return 0.0, 0.0
-        extra = per_fingerprint * len(successors) / max(1, len(sample))
+        extra = per_fingerprint * len(successors) / max(1, sampled)
         share = extra / (per_state + extra)
         return cores * (1 - share) / _CONTENTION, share
 
