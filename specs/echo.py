@@ -72,6 +72,18 @@ class Echo(Protocol):
                 cut = frozenset(range(self.nodes)) - cut
         return s.set(node=tuple(nodes), net=net, down=tuple(down), cut=cut)
 
+    def node_signature(self, s: State, n: int) -> tuple:
+        """All a state says about server n, naming no server: its local state, whether it
+        is down, heard from, on the client's side of a cut, and its messages in flight
+        (kind, whether n sent it, copies); so --symmetry renames by sorting."""
+        counts = self.net.counts(s.net)
+        flight = sorted(
+            (m.kind, m.src == n, counts[m]) for m in self.net.messages(s.net) if n in (m.src, m.dst)
+        )
+        cut = s.cut
+        side = cut is not None and (n in cut) == (0 in cut)
+        return (s.node[n], s.down[n], n in s.node[0].answered, side, tuple(flight))
+
     @terminal
     def quiescent(self, s: State) -> bool:
         """Done when the client has heard from every server; anything else is waiting."""

@@ -89,6 +89,21 @@ def test_sorting_by_signature_finds_the_classes_that_every_renaming_finds(nodes,
     assert by_sorting.stats.depth == brute.stats.depth
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"nodes": 4, "drop": 1},
+        {"nodes": 4, "network": "fifo", "duplicate": 1},
+        {"nodes": 4, "partitions": 1},
+    ],
+)
+def test_echo_signatures_sort_messages_and_cuts_into_the_same_classes(params):
+    by_sorting = check(Echo(**params), ON)
+    brute = check(_by_permutations(Echo)(**params), ON)
+    assert by_sorting.stats.distinct == brute.stats.distinct
+    assert by_sorting.stats.distinct == check(Echo(**params), COUNT).stats.orbits
+
+
 class _BlurredTwoPhase(TwoPhase):
     """A signature that leaves out the TM's and the network's view: ties that are not
     (two prepared RMs, one already taken in by the TM, sort either way)."""
