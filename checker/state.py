@@ -267,8 +267,7 @@ class Fingerprinter:
             self._element_ids.clear()
             self._tuple_ids.clear()
             self._alive.clear()
-        encoded = self._encode(state, new)
-        return xxhash.xxh3_64_intdigest(marshal.dumps(encoded, _MARSHAL_VERSION))
+        return _digest(self._encode(state, new))
 
     def _encode(self, value: Any, new: bool = False) -> Any:
         """The marshal-able form of the top-level state (not memoised: states are unique)."""
@@ -290,8 +289,7 @@ class Fingerprinter:
             elif new and not parts and isinstance(v, State):
                 # a record heading a plain tuple (a state with its fault counters) is as
                 # new as the state: its digest afresh, the same `_small` would give
-                small = ("<record>", v._fields) + tuple([self._small(x) for x in v])
-                parts.append(xxhash.xxh3_64_intdigest(marshal.dumps(small, _MARSHAL_VERSION)))
+                parts.append(self._record(v))
             else:
                 parts.append(self._small(v))
         return tuple(parts)
@@ -301,7 +299,7 @@ class Fingerprinter:
         fields = record._fields
         digest = self._headers.get(fields)
         if digest is None:
-            digest = xxhash.xxh3_64_intdigest(marshal.dumps(("<record>", fields), _MARSHAL_VERSION))
+            digest = _digest(("<record>", fields))
             self._headers[fields] = digest
         return ("<record>", digest)
 
@@ -332,16 +330,19 @@ class Fingerprinter:
             return canonical(value)  # unhashable: let canonical() name the problem
         if digest is None:
             if isinstance(value, State):
-                small = ("<record>", value._fields) + tuple([self._small(v) for v in value])
+                digest = self._record(value)
             elif t is complex:
-                small = ("<complex>", value.real, value.imag)
+                digest = _digest(("<complex>", value.real, value.imag))
             else:
-                small = ("<other>", canonical(value))
-            digest = xxhash.xxh3_64_intdigest(marshal.dumps(small, _MARSHAL_VERSION))
+                digest = _digest(("<other>", canonical(value)))
             self._remember(value, digest)
         self._ids[id(value)] = digest
         self._alive.append(value)
         return digest
+
+    def _record(self, record: State) -> int:
+        """A record's digest: its field names and its fields' encodings."""
+        return _digest(("<record>", record._fields) + tuple([self._small(v) for v in record]))
 
     def _set(self, value: frozenset) -> tuple[str, int, int]:
         """A set as (tag, size, sum of its elements' digests mod 2**64): no sorting.
@@ -383,8 +384,7 @@ class Fingerprinter:
             if digest is None:
                 digest = elements.get(v)
                 if digest is None:
-                    small = self._small(v)
-                    digest = xxhash.xxh3_64_intdigest(marshal.dumps(small, _MARSHAL_VERSION))
+                    digest = _digest(self._small(v))
                     elements[v] = digest
                 by_id[id(v)] = digest
                 alive.append(v)
@@ -399,6 +399,13 @@ class Fingerprinter:
 
 
 _MASK64 = (1 << 64) - 1
+
+
+def _digest(encoded: Any) -> int:
+    """The 64-bit digest of an encoded (marshal-able) value."""
+    return xxhash.xxh3_64_intdigest(marshal.dumps(encoded, _MARSHAL_VERSION))
+
+
 _PLAIN = frozenset((type(None), int, str, bytes))  # encoded as they are
 
 
