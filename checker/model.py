@@ -187,8 +187,6 @@ class Model:
                 s = st[0] if budgeted else st
                 try:  # signatures are ordered by their fingerprints: any value will do
                     ranks = [rank(signature(s, n)) for n in ids]
-                except SpecRuntimeError:
-                    raise
                 except Exception as exc:
                     raise SpecRuntimeError("node_signature", f"raised {exc!r}", exc) from exc
                 order = sorted(range(len(ids)), key=ranks.__getitem__)

@@ -32,7 +32,7 @@ from checker.engine.result import (
     Violation,
     ViolationKind,
 )
-from checker.engine.visited import FingerprintSet, Visited
+from checker.engine.visited import FingerprintSet, Visited, path_by_parents
 from checker.model import Model, PropertyFailure, SpecRuntimeError, Transition, compile_spec
 from checker.options import CheckOptions, Strategy
 from checker.spec import Spec
@@ -338,7 +338,7 @@ class _Search:
                     gc.collect(0)
                 now = time.monotonic()
                 if deadline is not None and now >= deadline:
-                    return f"time limit of {options.time_limit:g} s reached"
+                    return self._out_of_time()
                 if self.pause_at is not None and now >= self.pause_at:
                     self.expanded = expansions
                     return _PAUSE
@@ -531,7 +531,7 @@ class _Search:
         while found is None and fresh:
             now = time.monotonic()
             if deadline is not None and now >= deadline:
-                return self._finish(f"time limit of {options.time_limit:g} s reached")
+                return self._finish(self._out_of_time())
             if options.max_states is not None and len(self.visited) >= options.max_states:
                 return self._finish(f"state limit of {options.max_states} distinct states reached")
             self.frontier_size = fresh
@@ -551,7 +551,7 @@ class _Search:
                 # before it, that would stand); left are the level's unexpanded states
                 # and the new ones found so far
                 self.frontier_size = sum(report.queued for report, _ in expanded)
-                return self._finish(f"time limit of {options.time_limit:g} s reached")
+                return self._finish(self._out_of_time())
             if found is not None and found.kind != "step":
                 break
             outboxes = [outbox for _, outbox in expanded]
@@ -638,6 +638,9 @@ class _Search:
                 self.max_steps + 1,
             )
         )
+
+    def _out_of_time(self) -> str:
+        return f"time limit of {self.options.time_limit:g} s reached"
 
     def _queue(self) -> int:
         return self.frontier_size if self.workers > 1 else len(self.frontier)
@@ -747,16 +750,11 @@ class _Remote:
     def __len__(self) -> int:
         return self.count
 
+    def parent(self, fp: int) -> int | None:
+        return self.pool.ask(fp % self.pool.count, "parent", fp)
+
     def __contains__(self, fp: int) -> bool:
-        return self.pool.ask(fp % self.pool.count, "parent", fp) is not None
+        return self.parent(fp) is not None
 
     def path_to(self, fp: int) -> list[int]:
-        path = [fp]
-        while True:
-            parent = self.pool.ask(fp % self.pool.count, "parent", fp)
-            if parent == fp:
-                break
-            path.append(parent)
-            fp = parent
-        path.reverse()
-        return path
+        return path_by_parents(self.parent, fp)  # type: ignore[arg-type]

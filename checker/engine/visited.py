@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
+from collections.abc import Callable
 from typing import Any
 
 
@@ -83,13 +84,7 @@ class FingerprintSet:
         return int(self._parents[i])
 
     def path_to(self, fp: int) -> list[int]:
-        path = [fp]
-        parent = self.parent(fp)
-        while parent != fp:
-            path.append(parent)
-            fp, parent = parent, self.parent(parent)
-        path.reverse()
-        return path
+        return path_by_parents(self.parent, fp)
 
     def _merge(self) -> None:
         """Move the recent entries into the sorted arrays (one O(n) merge)."""
@@ -108,3 +103,14 @@ class FingerprintSet:
         self._parents = np.insert(parents, at, values)
         self._view = memoryview(self._fps)
         recent.clear()
+
+
+def path_by_parents(parent: Callable[[int], int], fp: int) -> list[int]:
+    """The fingerprints from an initial state (its own parent) to `fp`, in order."""
+    path = [fp]
+    up = parent(fp)
+    while up != fp:
+        path.append(up)
+        fp, up = up, parent(up)
+    path.reverse()
+    return path

@@ -65,9 +65,7 @@ def explore(
 
 
 def to_networkx(graph: StateGraph) -> nx.MultiDiGraph:
-    import networkx as nx
-
-    g = nx.MultiDiGraph()
+    g = _nx().MultiDiGraph()
     for fp, state in graph.states.items():
         g.add_node(fp, state=state, initial=fp in graph.initial)
     for edge in graph.edges:
