@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import inspect
 import itertools
+import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from types import GeneratorType
@@ -33,6 +34,12 @@ class SpecRuntimeError(Exception):
         self.where = where
         self.message = message
         self.cause = cause
+
+    def details(self) -> str:
+        """The end of the spec's own traceback, if user code raised ("" otherwise)."""
+        if self.cause is None:
+            return ""
+        return "".join(traceback.format_exception(self.cause)[-4:])
 
 
 class BadDomain(SpecRuntimeError, SpecDefinitionError):

@@ -26,7 +26,6 @@ import multiprocessing
 import os
 import pickle
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
@@ -118,8 +117,9 @@ class _Worker:
             try:
                 reply = handler(payload)
             except SpecRuntimeError as err:
-                details = "".join(traceback.format_exception(err.cause)[-4:]) if err.cause else ""
-                found = Found("error", self.level, 0, None, None, err.where, err.message, details)
+                found = Found(
+                    "error", self.level, 0, None, None, err.where, err.message, err.details()
+                )
                 report = LevelReport(found=found)
                 reply = (report, [([], [])] * self.count) if command == "expand" else report
             conn.send_bytes(pickle.dumps(reply, pickle.HIGHEST_PROTOCOL))

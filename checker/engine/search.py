@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import gc
 import time
-import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -113,7 +112,7 @@ def check(
         model = spec if isinstance(spec, Model) else compile_spec(spec)
     except SpecRuntimeError as err:
         stats = Stats(0, 0, 0, time.monotonic() - start, 0, (), ())
-        details = "".join(traceback.format_exception(err.cause)[-4:]) if err.cause else ""
+        details = err.details()
         return Result(
             Verdict.SPEC_ERROR, stats, error=SpecError(err.where, err.message, None, details)
         )
@@ -727,10 +726,7 @@ class _Search:
             trace = self._trace(fp) if fp in self.visited else None
         except (ReplayError, SpecRuntimeError):
             trace = None
-        details = ""
-        if err.cause is not None:
-            details = "".join(traceback.format_exception(err.cause)[-4:])
-        error = SpecError(err.where, err.message, trace, details)
+        error = SpecError(err.where, err.message, trace, err.details())
         return Result(Verdict.SPEC_ERROR, self._stats(), error=error)
 
 
