@@ -138,36 +138,34 @@ def run_floor(name: str) -> Figures:
     )
 
 
-def measure(name: str, mode: str) -> Figures:
-    """Run one measurement in a fresh interpreter and read its figures back."""
-    proc = subprocess.run(
-        [sys.executable, __file__, "--one", name, "--mode", mode],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONHASHSEED": "0"},
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"{name} ({mode}) failed:\n{proc.stderr}")
-    return Figures(**json.loads(proc.stdout.strip().splitlines()[-1]))
+def measure(name: str, mode: str, at_once: int = 1) -> list[Figures]:
+    """Run a measurement in `at_once` fresh interpreters started together (so peak
+    memory is each one's own) and read their figures back."""
+    procs = [
+        subprocess.Popen(
+            [sys.executable, __file__, "--one", name, "--mode", mode],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONHASHSEED": "0"},
+        )
+        for _ in range(at_once)
+    ]
+    found = []
+    for proc in procs:
+        out, err = proc.communicate()
+        if proc.returncode != 0:
+            raise RuntimeError(f"{name} ({mode}) failed:\n{err}")
+        found.append(Figures(**json.loads(out.strip().splitlines()[-1])))
+    return found
 
 
 def ceiling(name: str) -> tuple[float, float]:
     """The floor's time alone, and the mean time of two floor runs started together."""
-    alone = measure(name, "floor").seconds
-    command = [sys.executable, __file__, "--one", name, "--mode", "floor"]
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
-    procs = [
-        subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env)
-        for _ in range(2)
-    ]
-    times = []
-    for proc in procs:
-        out, _ = proc.communicate()
-        if proc.returncode != 0:
-            raise RuntimeError(f"{name} (floor, in a pair) failed")
-        times.append(json.loads(out.strip().splitlines()[-1])["seconds"])
-    return alone, sum(times) / len(times)
+    (alone,) = measure(name, "floor")
+    pair = measure(name, "floor", at_once=2)
+    return alone.seconds, sum(f.seconds for f in pair) / len(pair)
 
 
 def ceiling_table(rows: list[tuple[str, float, float]]) -> str:
@@ -246,7 +244,7 @@ def main() -> None:
         runs: dict[str, list[Figures]] = {m: [] for m in modes}
         for _ in range(args.rounds):  # interleaved, so a slow spell hits every mode
             for mode in modes:
-                runs[mode].append(measure(name, mode))
+                runs[mode].extend(measure(name, mode))
         rows.append(tuple(min(runs[m], key=lambda f: f.seconds) for m in modes))
     if args.rounds > 1:
         print(f"(best of {args.rounds} interleaved runs of each)")
