@@ -17,6 +17,7 @@ import copy
 import inspect
 import itertools
 import traceback
+import types
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from types import GeneratorType
@@ -249,19 +250,31 @@ class Model:
             bad = find_unhashable(self.user_state(st)) or "it cannot be fingerprinted"
             raise SpecRuntimeError("a successor", f"is not a valid state: {bad}") from None
 
+    def validate(self, st: Any, parent: Any) -> None:
+        """Refuse a new state that could not be fingerprinted (a plain object in it),
+        looking only at what differs from `parent`, a state that passed."""
+        try:
+            self._fingerprint.check_like(st, parent)
+        except (TypeError, ValueError):
+            bad = find_unhashable(self.user_state(st)) or "it cannot be fingerprinted"
+            raise SpecRuntimeError("a successor", f"is not a valid state: {bad}") from None
+
     def successors(self, st: Any) -> Iterator[Transition]:
         """Every enabled step from `st`, in a deterministic order."""
         spec = self.spec
         budgeted = bool(self.budget_names)
         s, used = (st[0], st[1]) if budgeted else (st, None)
-        make = tuple.__new__
+        make, choice, static = tuple.__new__, Choice, self._static_bindings
         for index, act in enumerate(self.actions):
-            if act.budget_slot is not None and used[act.budget_slot] >= act.limit:
+            if budgeted and act.budget_slot is not None and used[act.budget_slot] >= act.limit:
                 continue
             method = act.definition.method
-            for params, kwargs in self._bindings(index, act, s):
+            bindings = static.get(index)
+            if bindings is None:
+                bindings = self._bindings(index, act, s)
+            for params, kwargs in bindings:
                 try:
-                    out = method(spec, s, **kwargs)
+                    out = method(spec, s, **kwargs) if kwargs else method(spec, s)
                 except Exception as exc:
                     raise self._raised(act, params, exc) from exc
                 if out is None:
@@ -270,16 +283,19 @@ class Model:
                 if kind is GeneratorType or kind is list or isinstance(out, (GeneratorType, list)):
                     try:
                         for item in out:
-                            if item is None:
-                                continue
-                            if isinstance(item, Choice):
+                            if type(item) is choice:
+                                target = item[0]
                                 label = params + item[1] if params else item[1]
-                                item = item[0]
+                            elif item is None:
+                                continue
+                            elif isinstance(item, Choice):
+                                target = item[0]
+                                label = params + item[1] if params else item[1]
                             else:
-                                label = params
+                                target, label = item, params
                             if budgeted:
-                                item = self._wrap(item, used, act)
-                            yield make(Transition, (index, label, item))
+                                target = self._wrap(target, used, act)
+                            yield make(Transition, (index, label, target))
                     except Exception as exc:
                         raise self._raised(act, params, exc) from exc
                 elif kind is bool:
@@ -336,7 +352,7 @@ class Model:
         props = self.invariants
         if only is not None:
             props = tuple(p for p in props if p.name == only)
-        return _check_all(self.spec, props, (self.user_state(st),))
+        return _check_all(_bound(self.spec, props), (self.user_state(st),))
 
     def check_step(
         self, before: Any, after: Any, only: str | None = None
@@ -345,24 +361,26 @@ class Model:
         props = self.step_invariants
         if only is not None:
             props = tuple(p for p in props if p.name == only)
-        return _check_all(self.spec, props, (self.user_state(before), self.user_state(after)))
+        return _check_all(
+            _bound(self.spec, props), (self.user_state(before), self.user_state(after))
+        )
 
     def step_checker(self) -> Callable[[Any, Any], PropertyFailure | None] | None:
         """`check_step` without its options, for the engine's inner loop (None if no step
         invariants)."""
-        props, spec = self.step_invariants, self.spec
-        if not props:
+        if not self.step_invariants:
             return None
+        checks = _bound(self.spec, self.step_invariants)
         if self.budget_names:
-            return lambda before, after: _check_all(spec, props, (before[0], after[0]))
-        return lambda before, after: _check_all(spec, props, (before, after))
+            return lambda before, after: _check_all(checks, (before[0], after[0]))
+        return lambda before, after: _check_all(checks, (before, after))
 
     def invariant_checker(self) -> Callable[[Any], PropertyFailure | None]:
         """`check_invariants` without its options, for the engine's inner loop."""
-        props, spec = self.invariants, self.spec
+        checks = _bound(self.spec, self.invariants)
         if self.budget_names:
-            return lambda st: _check_all(spec, props, (st[0],))
-        return lambda st: _check_all(spec, props, (st,))
+            return lambda st: _check_all(checks, (st[0],))
+        return lambda st: _check_all(checks, (st,))
 
     def is_terminal(self, st: Any) -> bool:
         s = self.user_state(st)
@@ -463,12 +481,17 @@ def ordered_domain(where: str, values: Any) -> list[Any]:
     return list(values)
 
 
-def _check_all(spec: Spec, props: tuple[PropertyDef, ...], args: tuple) -> PropertyFailure | None:
-    """The first of `props` that fails on `args`, or None: one guarded loop, no per-call setup."""
+def _bound(spec: Spec, props: tuple[PropertyDef, ...]) -> tuple[tuple[PropertyDef, Any], ...]:
+    """Each property with its method bound to the spec, for `_check_all`."""
+    return tuple((p, types.MethodType(p.method, spec)) for p in props)
+
+
+def _check_all(checks: tuple[tuple[PropertyDef, Any], ...], args: tuple) -> PropertyFailure | None:
+    """The first property that fails on `args`, or None: one guarded loop, no per-call setup."""
     p = None
     try:
-        for p in props:
-            ok = p.method(spec, *args)
+        for p, method in checks:
+            ok = method(*args)
             if not ok:
                 if ok is None:
                     raise SpecRuntimeError(

@@ -269,6 +269,32 @@ class Fingerprinter:
             self._alive.clear()
         return _digest(self._encode(state, new))
 
+    def check_like(self, value: Any, like: Any) -> None:
+        """Raise as `__call__` would on `value`, given that `like` passed: only the
+        parts of `value` that are not the very objects of `like` are looked at.
+
+        A successor shares most of its parts with its parent, so checking that a new
+        state could be fingerprinted costs a look at what the step changed: changed
+        fields of a record or tuple, and the elements a set gained.
+        """
+        t = type(value)
+        if value is like or t in _PLAIN:
+            return
+        if t is type(like):
+            if t is tuple and _PLAIN.issuperset(map(type, value)):
+                return
+            if t is tuple or isinstance(value, State):
+                if len(value) == len(like):
+                    for v, w in zip(value, like):
+                        if v is not w:
+                            self.check_like(v, w)
+                    return
+            elif isinstance(value, frozenset):
+                for v in value - like:
+                    self._small(v)
+                return
+        self._small(value)
+
     def _encode(self, value: Any, new: bool = False) -> Any:
         """The marshal-able form of the top-level state (not memoised: states are unique)."""
         if isinstance(value, State):

@@ -801,6 +801,34 @@ def test_invalid_successor_is_a_spec_error_naming_the_field(value, kind):
     assert kind in result.error.message
 
 
+@pytest.mark.parametrize(
+    ("start", "change"),
+    [
+        (frozenset({1}), lambda box: box | {Opaque()}),
+        ((1, (2, 3)), lambda box: (1, (2, Opaque()))),
+        (State(k=1, j=2), lambda box: box.set(j=Opaque())),
+        ((State(k=1), 0), lambda box: (box[0].set(k=frozenset({Opaque()})), 0)),
+    ],
+    ids=["set-gains-one", "nested-tuple", "nested-record", "set-in-record-in-tuple"],
+)
+def test_invalid_part_deep_in_a_successor_is_found_in_every_mode(start, change):
+    """Exact mode looks only at what a step changed; it must still find a bad part."""
+
+    class Deep(Spec):
+        def init_states(self):
+            yield State(n=0, box=start)
+
+        @action()
+        def put(self, s):
+            return s.set(n=1, box=change(s.box)) if s.n == 0 else None
+
+    for exact in (True, False):
+        result = check(Deep(), CheckOptions(check_deadlock=False, exact=exact))
+        assert result.verdict is Verdict.SPEC_ERROR, exact
+        assert "invalid state" in result.error.message
+        assert "Opaque" in result.error.message
+
+
 class Interrupted(Spec):
     """Counts up forever; the sixth expansion is interrupted as if by Ctrl-C."""
 

@@ -40,7 +40,8 @@ from checker.trace import ReplayError, Step, Trace, replay_keys
 Observer = Callable[[Progress], None]
 
 _CLOCK_EVERY = 256  # expansions between looks at the clock
-_COLLECT_EVERY = 1 << 15  # expansions between collections of young cyclic garbage
+_COLLECT_FIRST = 1 << 13  # expansions before the first collection of cyclic garbage
+_QUIET_COLLECTIONS = 2  # ...and after this many in a row found none, no more
 _EXACT_UNTIL = 1 << 18  # by default, states kept whole up to this many, then fingerprints
 _PROBE_SECONDS = 1.0  # a search still running after this long may move to more processes
 _PARALLEL_FROM = 100e-6  # ...when a state costs at least this many seconds to expand
@@ -156,6 +157,8 @@ class _Search:
         self.next_report = self.start + options.progress_interval
         self.pause_at: float | None = None  # when to stop and decide on more processes
         self.expanded = 0
+        self.next_collect: int | None = _COLLECT_FIRST  # None: the spec makes no cycles
+        self.quiet_collections = 0
         self.workers = 1
         self.auto_reason = ""
         self.frontier_size = 0
@@ -167,7 +170,7 @@ class _Search:
     def run(self) -> Result:
         # States are immutable and acyclic: the cyclic collector only costs time here
         # (a quarter of it on paxos-lamport). It is paused and run on young objects
-        # now and then, so a spec's own short-lived cycles are still freed.
+        # now and then while that finds anything, so a spec's own cycles are freed.
         collecting = gc.isenabled()
         gc.disable()
         try:
@@ -175,6 +178,12 @@ class _Search:
         finally:
             self.frontier.close()
             if collecting:
+                if not gc.get_freeze_count():
+                    # everything made meanwhile is young: into the oldest generation
+                    # unexamined (freeze, unfreeze), or the first collection after this
+                    # walks it all (half a second after paxos-lamport with ballots=3)
+                    gc.freeze()
+                    gc.unfreeze()
                 gc.enable()
         if self.recorder is None:
             return result
@@ -333,8 +342,8 @@ class _Search:
         while frontier:
             expansions += 1
             if expansions % _CLOCK_EVERY == 0:
-                if expansions % _COLLECT_EVERY == 0:
-                    gc.collect(0)
+                if self.next_collect is not None and expansions >= self.next_collect:
+                    self._collect(expansions)
                 now = time.monotonic()
                 if deadline is not None and now >= deadline:
                     return self._out_of_time()
@@ -362,6 +371,19 @@ class _Search:
                 raise _Found(self._spec_error(err, fp)) from err
         return None
 
+    def _collect(self, expansions: int) -> None:
+        """Free the cyclic garbage a spec may make, at doubling intervals; stop looking
+        once collections keep finding none (each one walks every object made since the
+        last, so looking is not free)."""
+        if gc.collect(0):
+            self.quiet_collections = 0
+        else:
+            self.quiet_collections += 1
+        if self.quiet_collections >= _QUIET_COLLECTIONS:
+            self.next_collect = None
+        else:
+            self.next_collect = 2 * expansions
+
     def _expand(self, st: Any, fp: int, steps: int) -> None:
         """Generate the successors of one state; push the new ones.
 
@@ -376,7 +398,7 @@ class _Search:
         # whole states as keys: a step that is not a stutter reaches another key
         plain = key is _same
         careful = check_step is not None or self.recorder is not None
-        validate = model.fingerprint if self.exact else None
+        validate = model.validate if self.exact else None
         recorder = self.recorder
         progress = False
         for tr in model.successors(st):
@@ -416,7 +438,7 @@ class _Search:
                         continue
                     new = nfp not in visited
                 if new and validate is not None:
-                    validate(nxt, True)  # refuses what fingerprints refuse (a plain object)
+                    validate(nxt, st)  # refuses what fingerprints refuse (a plain object)
             except (SpecRuntimeError, TypeError) as err:
                 raise model.invalid_state(nxt, tr) from err
             if new:
