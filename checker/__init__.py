@@ -5,6 +5,7 @@ Write a `Spec` subclass with `@action`, `@fault`, `@invariant` (and friends) and
 """
 
 from checker.engine import Result, Verdict, check
+from checker.memo import Memo
 from checker.model import compile_spec
 from checker.options import CheckOptions, Strategy
 from checker.spec import (
@@ -40,6 +41,7 @@ __all__ = [
     "fault",
     "fingerprint",
     "FrozenMap",
+    "Memo",
     "invariant",
     "reachable",
     "step_invariant",

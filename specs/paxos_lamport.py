@@ -39,12 +39,33 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import lru_cache
-from itertools import combinations, compress
-from operator import itemgetter
+from itertools import combinations
+from typing import NamedTuple
 
-from checker import Choice, Spec, State, action, invariant, reachable, step_invariant, with_item
+from checker import (
+    Choice,
+    Memo,
+    Spec,
+    State,
+    action,
+    invariant,
+    reachable,
+    step_invariant,
+    with_item,
+)
 
 Message = tuple
+Votes = tuple  # votes[a]: the frozenset of <<bal, val>> pairs acceptor a voted for
+
+
+class Sent(NamedTuple):
+    """What the actions and properties read off one set of sent messages."""
+
+    requests: tuple[Message, ...]  # the 1a messages, sorted
+    replies: frozenset[Message]  # the 1b messages
+    proposals: tuple[Message, ...]  # the 2a messages, sorted
+    started: frozenset[int]  # the ballots of the 2a messages
+    votes: Votes  # votes[a]
 
 
 class PaxosLamport(Spec):
@@ -71,8 +92,14 @@ class PaxosLamport(Spec):
         self._bals = frozenset(range(-1, ballots))
         self._vals = frozenset(self.value_set) | {None}
         self._messages = self._message_set()
+        # Derived values are pure functions of a few variables, worked out once each:
+        # a state's actions, the steps from it and its properties read the same ones.
+        self.sent: Memo = Memo(self._sort_out)  # msgs -> Sent
+        self._votes: Memo = Memo(lambda votes: votes)  # one object for equal votes
+        self._chosen: Memo = Memo(lambda votes: _chosen_by(votes, self.quorums))
+        self._voting_steps: Memo = Memo(self._voting_step)
         # the 1b messages sent so far -> the (ballot, value) pairs Phase2a may propose
-        self._proposable: dict[frozenset[Message], tuple[tuple[int, str], ...]] = {}
+        self._proposable: Memo = Memo(self._allowed)
 
     def _message_set(self) -> frozenset[Message]:
         """The set Message of Paxos.tla: every well-typed message."""
@@ -111,7 +138,7 @@ class PaxosLamport(Spec):
     @action
     def Phase1b(self, s: State) -> Iterator[Choice]:
         """Acceptor a joins 1a message m's strictly higher ballot, reporting its last vote."""
-        requests = sorted(_of_kind(s.msgs, "1a"))
+        requests = self.sent[s.msgs].requests
         max_bal, max_vbal, max_val = s.maxBal, s.maxVBal, s.maxVal
         for a in range(self.nodes):
             for m in requests:
@@ -124,15 +151,11 @@ class PaxosLamport(Spec):
     @action
     def Phase2a(self, s: State) -> Iterator[Choice]:
         """Ballot b's only 2a message, for a value v that some quorum's 1b replies allow."""
-        msgs = s.msgs
-        replies = frozenset(_of_kind(msgs, "1b"))
-        if not replies:
+        sent = self.sent[s.msgs]
+        if not sent.replies:
             return
-        proposable = self._proposable.get(replies)
-        if proposable is None:
-            proposable = self._proposable[replies] = self._allowed(replies)
-        started = {m[1] for m in _of_kind(msgs, "2a")}
-        for b, v in proposable:
+        started = sent.started
+        for b, v in self._proposable[sent.replies]:
             if b not in started:
                 yield Choice(self.send(s, ("2a", b, v)), (("b", b), ("v", v)))
 
@@ -172,7 +195,7 @@ class PaxosLamport(Spec):
     @action
     def Phase2b(self, s: State) -> Iterator[Choice]:
         """Acceptor a votes as 2a message m asks, unless it joined a higher ballot."""
-        requests = sorted(_of_kind(s.msgs, "2a"))
+        requests = self.sent[s.msgs].proposals
         msgs, max_bal, max_vbal, max_val = s.msgs, s.maxBal, s.maxVBal, s.maxVal
         for a in range(self.nodes):
             for m in requests:
@@ -194,15 +217,39 @@ class PaxosLamport(Spec):
 
     # --- definitions used by the properties ----------------------------------------
 
-    def votes(self, s: State) -> tuple[frozenset[tuple[int, str]], ...]:
+    def _sort_out(self, msgs: frozenset[Message]) -> Sent:
+        """`self.sent[msgs]`: the messages sorted out by type, and the votes they carry."""
+        requests, replies, proposals = [], [], []
+        found: list[list[tuple[int, str]]] = [[] for _ in range(self.nodes)]
+        for m in msgs:
+            kind = m[0]
+            if kind == "2b":
+                found[m[1]].append((m[2], m[3]))
+            elif kind == "1b":
+                replies.append(m)
+            elif kind == "1a":
+                requests.append(m)
+            else:
+                proposals.append(m)
+        requests.sort()
+        proposals.sort()
+        return Sent(
+            tuple(requests),
+            frozenset(replies),
+            tuple(proposals),
+            frozenset([m[1] for m in proposals]),
+            self._votes[tuple(map(frozenset, found))],
+        )
+
+    def votes(self, s: State) -> Votes:
         """`votes[a]`: the <<bal, val>> pairs of a's 2b messages."""
-        return _votes(s.msgs, self.nodes)
+        return self.sent[s.msgs].votes
 
     def chosen(self, s: State) -> frozenset[str]:
         """Voting's `chosen`: values a whole quorum voted for in one ballot."""
-        return _chosen(s.msgs, self.nodes, self.quorums)
+        return self._chosen[self.sent[s.msgs].votes]
 
-    def safe(self, votes: tuple[frozenset, ...], max_bal: tuple[int, ...], b: int, v: str) -> bool:
+    def safe(self, votes: Votes, max_bal: tuple[int, ...], b: int, v: str) -> bool:
         """Some quorum ShowsSafeAt(Q, b, v) over the given votes and maxBal."""
         return _shows_safe(votes, max_bal, self.quorums, b, v)
 
@@ -231,46 +278,46 @@ class PaxosLamport(Spec):
     def last_vote_is_a_vote(self, s: State) -> bool:
         """<<maxVBal[a], maxVal[a]>> is <<-1, None>> or one of a's votes."""
         votes = self.votes(s)
-        for a in range(self.nodes):
-            if s.maxVBal[a] == -1:
-                assert s.maxVal[a] is None, f"acceptor {a} has maxVBal -1 but maxVal {s.maxVal[a]}"
+        for a, vbal, val in zip(range(self.nodes), s.maxVBal, s.maxVal):
+            if vbal == -1:
+                assert val is None, f"acceptor {a} has maxVBal -1 but maxVal {val}"
             else:
-                vote = (s.maxVBal[a], s.maxVal[a])
-                assert vote in votes[a], f"acceptor {a}'s last vote {vote} was never sent as 2b"
+                assert (vbal, val) in votes[a], (
+                    f"acceptor {a}'s last vote {(vbal, val)} was never sent as 2b"
+                )
         return True
 
     @invariant
     def messages_consistent(self, s: State) -> bool:
         """Every sent 1b, 2a and 2b message agrees with the acceptors' state and votes."""
         msgs, max_bal, max_vbal = s.msgs, s.maxBal, s.maxVBal
-        votes = self.votes(s)
+        sent = self.sent[msgs]
+        votes = sent.votes
         problems = []  # (message, what is wrong); the first by message is reported
+        for m in sent.replies:
+            _, acc, bal, mbal, mval = m
+            if not max_bal[acc] >= bal:
+                problems.append((repr(m), f"{m} but maxBal[{acc}] = {max_bal[acc]}"))
+            elif mbal >= 0 and (mbal, mval) not in votes[acc]:
+                problems.append((repr(m), f"{m} reports a vote never cast"))
         proposed: dict[int, tuple] = {}
-        for m in msgs:
-            kind = m[0]
-            if kind == "1b":
-                _, acc, bal, mbal, mval = m
-                if not max_bal[acc] >= bal:
-                    problems.append((repr(m), f"{m} but maxBal[{acc}] = {max_bal[acc]}"))
-                elif mbal >= 0 and (mbal, mval) not in votes[acc]:
-                    problems.append((repr(m), f"{m} reports a vote never cast"))
-            elif kind == "2a":
-                _, bal, val = m
-                if not self.safe(votes, max_bal, bal, val):
-                    problems.append(
-                        (repr(m), f"{m} but no quorum shows {val!r} safe at ballot {bal}")
-                    )
-                other = proposed.setdefault(bal, m)
-                if other != m:
-                    first, second = sorted((m, other), key=repr)
-                    problems.append(
-                        (repr(first), f"two 2a messages for ballot {bal}: {first} and {second}")
-                    )
-            elif kind == "2b":
-                _, acc, bal, val = m
+        for m in sent.proposals:
+            _, bal, val = m
+            if not self.safe(votes, max_bal, bal, val):
+                problems.append((repr(m), f"{m} but no quorum shows {val!r} safe at ballot {bal}"))
+            other = proposed.setdefault(bal, m)
+            if other != m:
+                first, second = sorted((m, other), key=repr)
+                problems.append(
+                    (repr(first), f"two 2a messages for ballot {bal}: {first} and {second}")
+                )
+        for acc, cast in enumerate(votes):
+            for bal, val in cast:
                 if not max_vbal[acc] >= bal:
+                    m = ("2b", acc, bal, val)
                     problems.append((repr(m), f"{m} but maxVBal[{acc}] = {max_vbal[acc]}"))
                 elif ("2a", bal, val) not in msgs:
+                    m = ("2b", acc, bal, val)
                     problems.append((repr(m), f"{m} without its 2a message"))
         assert not problems, min(problems)[1]
         return True
@@ -287,10 +334,10 @@ class PaxosLamport(Spec):
     @step_invariant
     def chosen_never_changes(self, s: State, t: State) -> bool:
         """Consensus's Next: chosen is unchanged, or goes from {} to a single value."""
-        if _same_votes(s.msgs, t.msgs):  # chosen is decided by the 2b messages alone
+        votes, votes2 = self.sent[s.msgs].votes, self.sent[t.msgs].votes
+        if votes == votes2:  # chosen is decided by the votes alone
             return True
-        n, quorums = self.nodes, self.quorums
-        before, after = _chosen(s.msgs, n, quorums), _chosen(t.msgs, n, quorums)
+        before, after = self._chosen[votes], self._chosen[votes2]
         assert before == after or (not before and len(after) == 1), (
             f"chosen went from {sorted(before)} to {sorted(after)}"
         )
@@ -299,39 +346,46 @@ class PaxosLamport(Spec):
     @step_invariant
     def refines_voting(self, s: State, t: State) -> bool:
         """V!Spec: each step stutters on <<votes, maxBal>> or is a step of Voting.tla."""
-        max_bal, max_bal2 = s.maxBal, t.maxBal
-        same_votes = _same_votes(s.msgs, t.msgs)
-        if same_votes and max_bal == max_bal2:
+        votes, votes2 = self.sent[s.msgs].votes, self.sent[t.msgs].votes
+        if votes == votes2 and s.maxBal == t.maxBal:
             return True
+        problem = self._voting_steps[votes, s.maxBal, votes2, t.maxBal]
+        assert not problem, problem
+        return True
+
+    def _voting_step(self, step: tuple[Votes, tuple[int, ...], Votes, tuple[int, ...]]) -> str:
+        """Why <<votes, maxBal>> -> <<votes2, maxBal2>> is no step of Voting.tla ("" if it
+        is one). Only those variables matter, so each such step is judged once."""
+        votes, max_bal, votes2, max_bal2 = step
         moved = [a for a in range(self.nodes) if max_bal[a] != max_bal2[a]]
-        if same_votes:
-            assert len(moved) == 1, f"maxBal changed for acceptors {moved} in one step"
+        if votes == votes2:
+            if len(moved) != 1:
+                return f"maxBal changed for acceptors {moved} in one step"
             a = moved[0]
             b = max_bal2[a]
-            assert b in range(self.ballots) and b > max_bal[a], (  # IncreaseMaxBal(a, b)
-                f"maxBal[{a}] went from {max_bal[a]} to {b}"
-            )
-            return True
-        votes, votes2 = _votes(s.msgs, self.nodes), _votes(t.msgs, self.nodes)
+            if not (b in range(self.ballots) and b > max_bal[a]):  # IncreaseMaxBal(a, b)
+                return f"maxBal[{a}] went from {max_bal[a]} to {b}"
+            return ""
         voted = [a for a in range(self.nodes) if votes[a] != votes2[a]]  # VoteFor(a, b, v)
-        assert len(voted) == 1 and set(moved) <= set(voted), (
-            f"acceptors {voted} voted and {moved} changed maxBal in one step"
-        )
+        if not (len(voted) == 1 and set(moved) <= set(voted)):
+            return f"acceptors {voted} voted and {moved} changed maxBal in one step"
         a = voted[0]
         b = max_bal2[a]
         new = votes2[a] - votes[a]
-        assert len(new) == 1 and votes[a] <= votes2[a], f"votes[{a}] became {sorted(votes2[a])}"
+        if not (len(new) == 1 and votes[a] <= votes2[a]):
+            return f"votes[{a}] became {sorted(votes2[a])}"
         ((vb, v),) = new
-        assert vb == b, f"acceptor {a} voted in ballot {vb} but set maxBal to {b}"
-        assert max_bal[a] <= b, f"acceptor {a} voted in ballot {b} below maxBal {max_bal[a]}"
-        assert all(vt[0] != b for vt in votes[a]), f"acceptor {a} voted twice in ballot {b}"
-        assert all(
-            vt[1] == v for c in range(self.nodes) if c != a for vt in votes[c] if vt[0] == b
-        ), f"acceptor {a} voted {v!r} in ballot {b}, where another value was voted"
-        assert self.safe(votes, max_bal, b, v), (
-            f"acceptor {a} voted {v!r} in ballot {b}, but no quorum showed it safe"
-        )
-        return True
+        if vb != b:
+            return f"acceptor {a} voted in ballot {vb} but set maxBal to {b}"
+        if max_bal[a] > b:
+            return f"acceptor {a} voted in ballot {b} below maxBal {max_bal[a]}"
+        if any(vt[0] == b for vt in votes[a]):
+            return f"acceptor {a} voted twice in ballot {b}"
+        if any(vt[1] != v for c in range(self.nodes) if c != a for vt in votes[c] if vt[0] == b):
+            return f"acceptor {a} voted {v!r} in ballot {b}, where another value was voted"
+        if not self.safe(votes, max_bal, b, v):
+            return f"acceptor {a} voted {v!r} in ballot {b}, but no quorum showed it safe"
+        return ""
 
     @reachable
     def some_value_chosen(self, s: State) -> bool:
@@ -339,36 +393,7 @@ class PaxosLamport(Spec):
         return bool(self.chosen(s))
 
 
-# Derived values are pure functions of the messages, so they are memoised by value: a
-# state's successors share its message set, and a new state's invariants and the step
-# that reached it ask for the same votes. A bounded cache; it never changes a result.
-
-
-def _of_kind(msgs: frozenset[Message], kind: str) -> list[Message]:
-    """The messages of one type, picked out in C (compress over a map of their types)."""
-    return list(compress(msgs, map(kind.__eq__, map(_KIND, msgs))))
-
-
-_KIND = itemgetter(0)
-
-
-def _same_votes(before: frozenset[Message], after: frozenset[Message]) -> bool:
-    """Whether two message sets hold the same 2b messages, hence the same votes."""
-    return before is after or "2b" not in map(_KIND, before ^ after)
-
-
-@lru_cache(maxsize=1 << 16)
-def _votes(msgs: frozenset[Message], nodes: int) -> tuple[frozenset[tuple[int, str]], ...]:
-    found: list[list[tuple[int, str]]] = [[] for _ in range(nodes)]
-    for _, a, b, v in _of_kind(msgs, "2b"):
-        found[a].append((b, v))
-    return tuple(map(frozenset, found))
-
-
-@lru_cache(maxsize=1 << 16)
-def _chosen_by(
-    votes: tuple[frozenset[tuple[int, str]], ...], quorums: tuple[frozenset[int], ...]
-) -> frozenset[str]:
+def _chosen_by(votes: Votes, quorums: tuple[frozenset[int], ...]) -> frozenset[str]:
     """The values some quorum voted for in one ballot (acceptor sets as bit masks)."""
     voters: dict[tuple[int, str], int] = {}
     for a, cast in enumerate(votes):
@@ -380,13 +405,9 @@ def _chosen_by(
     return frozenset(v for (_, v), acc in voters.items() if any(acc & q == q for q in masks))
 
 
-def _chosen(msgs: frozenset[Message], nodes: int, quorums: tuple[frozenset[int], ...]):
-    return _chosen_by(_votes(msgs, nodes), quorums)
-
-
 @lru_cache(maxsize=1 << 16)
 def _shows_safe(
-    votes: tuple[frozenset[tuple[int, str]], ...],
+    votes: Votes,
     max_bal: tuple[int, ...],
     quorums: tuple[frozenset[int], ...],
     b: int,
