@@ -11,7 +11,8 @@ Each model runs three times, each in a fresh process so peak memory is its own:
 through `checker.check` with one process (the whole engine: fingerprints, parents,
 invariants, deadlock, coverage); through the "floor", a bare BFS over the same
 compiled successor function that keeps only a set of states and checks the same
-invariants and step invariants; and through `checker.check` with two worker
+invariants and step invariants (with the cyclic garbage collector off, as in the
+engine); and through `checker.check` with two worker
 processes; and with the automatic choice (`--workers` unset). engine/floor is the
 engine's overhead; speedup is one process's time over two workers'; auto/1 is the
 automatic choice's time over one process's. Memory with workers is the coordinator's
@@ -26,6 +27,7 @@ memory bandwidth), and `2 x alone / pair` is the most two workers could gain.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import resource
@@ -112,12 +114,14 @@ def run_engine(name: str, workers: int | None = 1) -> Figures:
 def run_floor(name: str) -> Figures:
     """A bare BFS: a set of states, a queue, the successor function, the properties."""
     model = _model(name)
+    gc.disable()  # as the engine does: states are acyclic, collecting them only costs
     start = time.perf_counter()
     initial = model.initial()
     seen = set(initial)
     queue = deque((s, 1) for s in initial)
     depth = 1
     verdict = "holds"
+    check_step, check_invariants = model.step_checker(), model.invariant_checker()
     while queue:
         state, level = queue.popleft()
         depth = max(depth, level)
@@ -125,11 +129,11 @@ def run_floor(name: str) -> Figures:
             nxt = tr.target
             if nxt is state:  # a stutter, as the engine treats it
                 continue
-            if model.step_invariants and model.check_step(state, nxt) is not None:
+            if check_step is not None and check_step(state, nxt) is not None:
                 verdict = "violated"
             if nxt not in seen:
                 seen.add(nxt)
-                if model.check_invariants(nxt) is not None:
+                if check_invariants(nxt) is not None:
                     verdict = "violated"
                 queue.append((nxt, level + 1))
     seconds = time.perf_counter() - start

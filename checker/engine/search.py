@@ -409,16 +409,17 @@ class _Search:
                 progress = True
             nxt = tr[2]
             try:
-                # a stutter is cheaper to see than to fingerprint; with whole states as
-                # keys, only a state already seen can be one, and telling it from
-                # another seen state matters only to step invariants and the graph
+                # a stutter returned as the state itself is free to see; with whole
+                # states as keys, only a state already seen can be another one, and
+                # telling it from another seen state matters only to step invariants
+                # and the graph; with fingerprints, an equal fingerprint tells (below)
                 if nxt is st:
                     stutter = True
                 elif plain:
                     new = nxt not in visited
                     stutter = not new and careful and nxt == st
                 else:
-                    stutter = nxt == st
+                    stutter = False
             except Exception as err:
                 raise model.invalid_state(nxt, tr) from err
             if stutter:
