@@ -240,12 +240,10 @@ class Model:
         """The spec's view of a model state (without the fault counters)."""
         return st[0] if self.budget_names else st
 
-    def fingerprint(self, st: Any, new: bool = False) -> int:
-        """The state's stable fingerprint; refuses values that cannot be in a state.
-
-        `new`: the caller knows the state was never met before (see `Fingerprinter`)."""
+    def fingerprint(self, st: Any) -> int:
+        """The state's stable fingerprint; refuses values that cannot be in a state."""
         try:
-            return self._fingerprint(st, new)
+            return self._fingerprint(st)
         except (TypeError, ValueError):
             bad = find_unhashable(self.user_state(st)) or "it cannot be fingerprinted"
             raise SpecRuntimeError("a successor", f"is not a valid state: {bad}") from None

@@ -72,11 +72,12 @@ class State(tuple):
         return f"State({inner})"
 
     # Records with different field names are different values, even with equal
-    # contents; the hash stays the tuple's (equal records hash equal).
+    # contents, and a record is not a plain tuple (fingerprints tell them apart too);
+    # the hash stays the tuple's (equal records hash equal).
     def __eq__(self, other: object) -> bool:
         if type(other) is type(self):
             return tuple.__eq__(self, other)
-        return False if isinstance(other, State) else NotImplemented
+        return False if isinstance(other, tuple) else NotImplemented
 
     def __ne__(self, other: object) -> bool:
         result = self.__eq__(other)
@@ -256,18 +257,32 @@ class Fingerprinter:
         self._tuple_ids: dict[int, Any] = {}
         self._alive: list[Any] = []
         self._limit = memo_limit
+        self._recent: dict[Any, int] = {}  # the latest states met -> their digests
 
-    def __call__(self, state: Any, new: bool = False) -> int:
-        """The state's fingerprint. `new`: the state was never met before (as when one
-        process checks what it has just admitted), so its head record is not looked
-        up nor remembered by value, which would only cost a deep hash and crowd the
-        memo; the digest is the same."""
+    def __call__(self, state: Any) -> int:
+        """The state's fingerprint.
+
+        A search meets most states several times in a row (a state is reached from
+        several parents of one level): the digests of the latest states are kept, so
+        meeting one again costs a hash and a comparison instead of its encoding.
+        """
+        recent = self._recent
+        try:
+            digest = recent.get(state)
+        except TypeError:  # unhashable: the encoding names the problem
+            digest = None
+        if digest is not None:
+            return digest
         if len(self._alive) >= self._limit >> 2:  # forgotten between states, never in one
             self._ids.clear()
             self._element_ids.clear()
             self._tuple_ids.clear()
             self._alive.clear()
-        return _digest(self._encode(state, new))
+        digest = _digest(self._encode(state))
+        if len(recent) >= _RECENT:
+            recent.clear()
+        recent[state] = digest
+        return digest
 
     def check_like(self, value: Any, like: Any) -> None:
         """Raise as `__call__` would on `value`, given that `like` passed: only the
@@ -295,8 +310,8 @@ class Fingerprinter:
                 return
         self._small(value)
 
-    def _encode(self, value: Any, new: bool = False) -> Any:
-        """The marshal-able form of the top-level state (not memoised: states are unique)."""
+    def _encode(self, value: Any) -> Any:
+        """The marshal-able form of the top-level state (kept only among `_recent`)."""
         if isinstance(value, State):
             parts: list[Any] = [self._header(value)]
         elif type(value) is tuple:
@@ -312,10 +327,6 @@ class Fingerprinter:
                 parts.append(self._set(v))
             elif t in plain:
                 parts.append(v)
-            elif new and not parts and isinstance(v, State):
-                # a record heading a plain tuple (a state with its fault counters) is as
-                # new as the state: its digest afresh, the same `_small` would give
-                parts.append(self._record(v))
             else:
                 parts.append(self._small(v))
         return tuple(parts)
@@ -425,6 +436,7 @@ class Fingerprinter:
 
 
 _MASK64 = (1 << 64) - 1
+_RECENT = 1 << 15  # states whose digests a Fingerprinter keeps (see __call__)
 
 
 def _digest(encoded: Any) -> int:

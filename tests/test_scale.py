@@ -38,7 +38,9 @@ def test_a_warm_fingerprinter_agrees_with_a_fresh_one_on_shared_parts():
             assert warm(st) == Fingerprinter()(st)
     assert Fingerprinter()(states[0]) != Fingerprinter()(states[2])
     with_counters = (states[0], (1, 0))  # a state with its fault counters
-    assert Fingerprinter()(with_counters, True) == warm(with_counters) == warm(with_counters, True)
+    assert Fingerprinter()(with_counters) == warm(with_counters)
+    assert State(a=1, b=2) != (1, 2) and (1, 2) != State(a=1, b=2)  # a record is no tuple
+    assert Fingerprinter()(State(a=1, b=2)) != Fingerprinter()((1, 2))
     copy = State(last=other, msgs=frozenset({other}), pair=((other, 1), (2, None)))
     assert copy == states[0]  # equal parts, other objects; True == 1 and 2.0 == 2
     assert warm(copy) == warm(states[0]) == Fingerprinter()(copy)
