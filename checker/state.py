@@ -293,22 +293,28 @@ class Fingerprinter:
         fields of a record or tuple, and the elements a set gained.
         """
         t = type(value)
-        if value is like or t in _PLAIN:
+        if (
+            t is not type(like)
+            or not (t is tuple or isinstance(value, State))
+            or len(value) != len(like)
+        ):
+            self._small(value)
             return
-        if t is type(like):
-            if t is tuple and _PLAIN.issuperset(map(type, value)):
-                return
-            if t is tuple or isinstance(value, State):
-                if len(value) == len(like):
-                    for v, w in zip(value, like):
-                        if v is not w:
-                            self.check_like(v, w)
-                    return
-            elif isinstance(value, frozenset):
-                for v in value - like:
-                    self._small(v)
-                return
-        self._small(value)
+        plain = _PLAIN
+        for v, w in zip(value, like):
+            if v is w:
+                continue
+            tv = type(v)
+            if tv in plain or (tv is tuple and plain.issuperset(map(type, v))):
+                continue
+            if tv is frozenset and type(w) is frozenset:
+                for e in v - w:  # the elements the step added
+                    if type(e) is not tuple or not plain.issuperset(map(type, e)):
+                        self._small(e)
+            elif tv is type(w) and (tv is tuple or isinstance(v, State)):
+                self.check_like(v, w)
+            else:
+                self._small(v)
 
     def _encode(self, value: Any) -> Any:
         """The marshal-able form of the top-level state (kept only among `_recent`)."""

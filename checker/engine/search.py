@@ -408,40 +408,43 @@ class _Search:
             if progress_actions[action]:
                 progress = True
             nxt = tr[2]
-            try:
-                # a stutter returned as the state itself is free to see; with whole
-                # states as keys, only a state already seen can be another one, and
-                # telling it from another seen state matters only to step invariants
-                # and the graph; with fingerprints, an equal fingerprint tells (below)
-                if nxt is st:
-                    stutter = True
-                elif plain:
-                    new = nxt not in visited
-                    stutter = not new and careful and nxt == st
-                else:
-                    stutter = False
-            except Exception as err:
-                raise model.invalid_state(nxt, tr) from err
-            if stutter:
+            if nxt is st:  # a stutter returned as the state itself
                 if recorder is not None:
                     recorder.edge(fp, fp, tr)
                 continue
-            if admits is not None and not admits(nxt):
-                continue
-            try:
-                if plain:
-                    nfp = nxt
-                else:
+            if plain:
+                try:
+                    # only a state already seen can be another stutter, and telling
+                    # it from another seen state matters only to step invariants
+                    # and the graph
+                    new = nxt not in visited
+                    stutter = not new and careful and nxt == st
+                except Exception as err:
+                    raise model.invalid_state(nxt, tr) from err
+                if stutter:
+                    if recorder is not None:
+                        recorder.edge(fp, fp, tr)
+                    continue
+                if new and admits is not None and not admits(nxt):
+                    continue  # (a state seen was admitted)
+                nfp = nxt
+            else:
+                if admits is not None and not admits(nxt):
+                    continue
+                try:
                     nfp = key(nxt)
-                    if nfp == fp:  # equal under the key (symmetry), or a collision
-                        if recorder is not None:
-                            recorder.edge(fp, fp, tr)
-                        continue
-                    new = nfp not in visited
-                if new and validate is not None:
+                except (SpecRuntimeError, TypeError) as err:
+                    raise model.invalid_state(nxt, tr) from err
+                if nfp == fp:  # a stutter, equal under the key (symmetry) or a collision
+                    if recorder is not None:
+                        recorder.edge(fp, fp, tr)
+                    continue
+                new = nfp not in visited
+            if new and validate is not None:
+                try:
                     validate(nxt, st)  # refuses what fingerprints refuse (a plain object)
-            except (SpecRuntimeError, TypeError) as err:
-                raise model.invalid_state(nxt, tr) from err
+                except (SpecRuntimeError, TypeError) as err:
+                    raise model.invalid_state(nxt, tr) from err
             if new:
                 if steps >= self.max_steps:
                     self.max_steps = steps + 1
