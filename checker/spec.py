@@ -25,7 +25,8 @@ import inspect
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, NamedTuple
+from operator import itemgetter
+from typing import Any, ClassVar
 
 Domain = Callable[..., Iterable[Any]] | Iterable[Any]
 
@@ -170,19 +171,35 @@ def constraint(fn: Callable[..., Any]) -> Callable[..., Any]:
     return _tag("constraint")(fn)
 
 
-class Choice(NamedTuple):
+class Choice(tuple):
     """One of several next states an action yields, with its own label parameters.
 
     `Choice(next_state, (("m", m),))` or `Choice.of(next_state, m=m)`; the label
-    reads `Action(m=...)`, after the action's own parameters if it has any.
+    reads `Action(m=...)`, after the action's own parameters if it has any. A pair
+    (`choice.state`, `choice.params`); a plain tuple underneath, as an action may
+    yield one per successor.
     """
 
-    state: Any
-    params: tuple[tuple[str, Any], ...]
+    __slots__ = ()
+
+    def __new__(cls, state: Any, params: tuple[tuple[str, Any], ...]) -> Choice:
+        return _new_tuple(cls, (state, params))
+
+    state = property(itemgetter(0), doc="the next state")
+    params = property(itemgetter(1), doc="the label parameters, (name, value) pairs")
 
     @staticmethod
     def of(state: Any, **params: Any) -> Choice:
         return Choice(state, tuple(params.items()))
+
+    def __getnewargs__(self) -> tuple[Any, tuple[tuple[str, Any], ...]]:
+        return (self[0], self[1])
+
+    def __repr__(self) -> str:
+        return f"Choice(state={self[0]!r}, params={self[1]!r})"
+
+
+_new_tuple = tuple.__new__
 
 
 _ROLE_FIELD = {
