@@ -7,13 +7,13 @@
     python bench/run.py --ceiling       # what two cores give two independent runs
     python bench/run.py --rounds 3      # best of three, for a machine whose speed drifts
 
-Each model runs three times, each in a fresh process so peak memory is its own:
+Each model runs four times, each in a fresh process so peak memory is its own:
 through `checker.check` with one process (the whole engine: fingerprints, parents,
 invariants, deadlock, coverage); through the "floor", a bare BFS over the same
 compiled successor function that keeps only a set of states and checks the same
 invariants and step invariants (with the cyclic garbage collector off, as in the
-engine); and through `checker.check` with two worker
-processes; and with the automatic choice (`--workers` unset). engine/floor is the
+engine); through `checker.check` with two worker processes; and with the automatic
+choice (`--workers` unset). engine/floor is the
 engine's overhead; speedup is one process's time over two workers'; auto/1 is the
 automatic choice's time over one process's. Memory with workers is the coordinator's
 peak plus twice the largest worker's. These are measurements, not tests.
