@@ -254,8 +254,7 @@ def main() -> None:
         print(f"(best of {args.rounds} interleaved runs of each)")
     print(table(rows))
     if args.json:
-        keys = ("engine", "floor", "workers2", "auto")
-        data = [{k: asdict(f) for k, f in zip(keys, row)} for row in rows]
+        data = [{m: asdict(f) for m, f in zip(modes, row)} for row in rows]
         args.json.write_text(json.dumps(data, indent=1) + "\n")
 
 

@@ -245,8 +245,7 @@ class Model:
         try:
             return self._fingerprint(st)
         except (TypeError, ValueError):
-            bad = find_unhashable(self.user_state(st)) or "it cannot be fingerprinted"
-            raise SpecRuntimeError("a successor", f"is not a valid state: {bad}") from None
+            raise self._refused(st) from None
 
     def validate(self, st: Any, parent: Any) -> None:
         """Refuse a new state that could not be fingerprinted (a plain object in it),
@@ -254,8 +253,14 @@ class Model:
         try:
             self._fingerprint.check_like(st, parent)
         except (TypeError, ValueError):
-            bad = find_unhashable(self.user_state(st)) or "it cannot be fingerprinted"
-            raise SpecRuntimeError("a successor", f"is not a valid state: {bad}") from None
+            raise self._refused(st) from None
+
+    def _refused(self, st: Any) -> SpecRuntimeError:
+        return SpecRuntimeError("a successor", f"is not a valid state: {self._why_invalid(st)}")
+
+    def _why_invalid(self, st: Any) -> str:
+        """What in `st` cannot be part of a state (the field and what to use instead)."""
+        return find_unhashable(self.user_state(st)) or "it cannot be fingerprinted"
 
     def successors(self, st: Any) -> Iterator[Transition]:
         """Every enabled step from `st`, in a deterministic order."""
@@ -281,14 +286,11 @@ class Model:
                 if kind is GeneratorType or kind is list or isinstance(out, (GeneratorType, list)):
                     try:
                         for item in out:
-                            if type(item) is choice:
+                            if type(item) is choice or isinstance(item, Choice):
                                 target = item[0]
                                 label = params + item[1] if params else item[1]
                             elif item is None:
                                 continue
-                            elif isinstance(item, Choice):
-                                target = item[0]
-                                label = params + item[1] if params else item[1]
                             else:
                                 target, label = item, params
                             if budgeted:
@@ -315,11 +317,9 @@ class Model:
     def _bindings(self, index: int, act: _CompiledAction, s: Any) -> list[tuple[tuple, dict]]:
         """Every (label params, keyword arguments) of an action in state `s`.
 
-        When no domain looks at the state, the list is computed once per model.
+        When no domain looks at the state, the list is computed once per model (and
+        `successors` finds it in `_static_bindings`).
         """
-        cached = self._static_bindings.get(index)
-        if cached is not None:
-            return cached
         names = [n for n, _ in act.domains]
         values = [read(self.spec, s) for _, read in act.domains]
         bindings = [
@@ -402,8 +402,9 @@ class Model:
 
     def invalid_state(self, st: Any, tr: Transition) -> SpecRuntimeError:
         """The error for a successor that cannot be a state, naming the action and field."""
-        bad = find_unhashable(self.user_state(st)) or "it cannot be fingerprinted"
-        return SpecRuntimeError(f"action {self.label(tr)}", f"returned an invalid state: {bad}")
+        return SpecRuntimeError(
+            f"action {self.label(tr)}", f"returned an invalid state: {self._why_invalid(st)}"
+        )
 
 
 def compile_spec(spec: Spec) -> Model:

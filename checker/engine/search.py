@@ -46,7 +46,7 @@ _EXACT_UNTIL = 1 << 18  # by default, states kept whole up to this many, then fi
 _PROBE_SECONDS = 1.0  # a search still running after this long may move to more processes
 _PARALLEL_FROM = 100e-6  # ...when a state costs at least this many seconds to expand
 # ...and the predicted gain is at least _WORTH. Workers fingerprint every successor (one
-# process only its new states), and two busy cores slowed each other down by about
+# process keeping whole states fingerprints none), and two busy cores slowed each other by
 # _CONTENTION here (bench/run.py --ceiling: two independent runs took 1.02-1.46x as long)
 _CONTENTION = 1.2
 _WORTH = 1.35
