@@ -113,6 +113,8 @@ def run_engine(name: str, workers: int | None = 1) -> Figures:
 
 def run_floor(name: str) -> Figures:
     """A bare BFS: a set of states, a queue, the successor function, the properties."""
+    from checker import Choice
+
     model = _model(name)
     gc.disable()  # as the engine does: states are acyclic, collecting them only costs
     start = time.perf_counter()
@@ -125,17 +127,19 @@ def run_floor(name: str) -> Figures:
     while queue:
         state, level = queue.popleft()
         depth = max(depth, level)
-        for tr in model.successors(state):
-            nxt = tr.target
-            if nxt is state:  # a stutter, as the engine treats it
-                continue
-            if check_step is not None and check_step(state, nxt) is not None:
-                verdict = "violated"
-            if nxt not in seen:
-                seen.add(nxt)
-                if check_invariants(nxt) is not None:
+        # the steps as the engine takes them: each action's outputs, no Transitions
+        for _, _, items in model.step_groups(state):
+            for item in items:
+                nxt = item[0] if type(item) is Choice or isinstance(item, Choice) else item
+                if nxt is state:  # a stutter, as the engine treats it
+                    continue
+                if check_step is not None and check_step(state, nxt) is not None:
                     verdict = "violated"
-                queue.append((nxt, level + 1))
+                if nxt not in seen:
+                    seen.add(nxt)
+                    if check_invariants(nxt) is not None:
+                        verdict = "violated"
+                    queue.append((nxt, level + 1))
     seconds = time.perf_counter() - start
     return Figures(
         name, "floor", len(seen), depth, seconds, len(seen) / seconds, _peak_mib(), verdict

@@ -14,8 +14,10 @@ state is the spec's state.
 from __future__ import annotations
 
 import copy
+import functools
 import inspect
 import itertools
+import operator
 import traceback
 import types
 from collections.abc import Callable, Iterable, Iterator
@@ -25,6 +27,9 @@ from typing import Any, NamedTuple
 
 from checker.spec import ActionDef, ActionLabel, Choice, PropertyDef, Spec, SpecDefinitionError
 from checker.state import Fingerprinter, find_unhashable
+
+_new_tuple = tuple.__new__
+_is_not_none = functools.partial(operator.is_not, None)
 
 
 class SpecRuntimeError(Exception):
@@ -264,10 +269,24 @@ class Model:
 
     def successors(self, st: Any) -> Iterator[Transition]:
         """Every enabled step from `st`, in a deterministic order."""
+        transition = self.transition
+        for index, params, items in self.step_groups(st):
+            for item in items:
+                yield transition(index, params, item)
+
+    def step_groups(self, st: Any) -> list[tuple[int, tuple, list[Any]]]:
+        """The steps of `successors`, grouped by call of an action: (action index, the
+        call's label parameters, what it yielded, Nones left out). An item is a target
+        or a `Choice` (target, more parameters); `transition` makes it a Transition.
+
+        For the engine's inner loop: an action's generator is drained in C, and a step
+        becomes a Transition only when it is recorded or reported.
+        """
         spec = self.spec
         budgeted = bool(self.budget_names)
         s, used = (st[0], st[1]) if budgeted else (st, None)
-        make, choice, static = tuple.__new__, Choice, self._static_bindings
+        static = self._static_bindings
+        groups = []
         for index, act in enumerate(self.actions):
             if budgeted and act.budget_slot is not None and used[act.budget_slot] >= act.limit:
                 continue
@@ -285,19 +304,11 @@ class Model:
                 kind = type(out)
                 if kind is GeneratorType or kind is list or isinstance(out, (GeneratorType, list)):
                     try:
-                        for item in out:
-                            if type(item) is choice or isinstance(item, Choice):
-                                target = item[0]
-                                label = params + item[1] if params else item[1]
-                            elif item is None:
-                                continue
-                            else:
-                                target, label = item, params
-                            if budgeted:
-                                target = self._wrap(target, used, act)
-                            yield make(Transition, (index, label, target))
+                        items = list(filter(_is_not_none, out))
                     except Exception as exc:
                         raise self._raised(act, params, exc) from exc
+                    if not items:
+                        continue
                 elif kind is bool:
                     label = ActionLabel(act.definition.name, params, act.definition.is_fault)
                     raise SpecRuntimeError(
@@ -305,10 +316,24 @@ class Model:
                         f"returned {out}; return the next state, or None when it is disabled "
                         "(`return cond and s.set(...)` returns False)",
                     )
-                elif budgeted:
-                    yield make(Transition, (index, params, self._wrap(out, used, act)))
                 else:
-                    yield make(Transition, (index, params, out))
+                    items = [out]
+                if budgeted:
+                    items = [self._wrap_item(item, used, act) for item in items]
+                groups.append((index, params, items))
+        return groups
+
+    @staticmethod
+    def transition(index: int, params: tuple, item: Any) -> Transition:
+        """The Transition of an item of `step_groups`."""
+        if type(item) is Choice or isinstance(item, Choice):
+            return _new_tuple(Transition, (index, params + item[1] if params else item[1], item[0]))
+        return _new_tuple(Transition, (index, params, item))
+
+    def _wrap_item(self, item: Any, used: tuple, act: _CompiledAction) -> Any:
+        if isinstance(item, Choice):
+            return Choice(self._wrap(item[0], used, act), item[1])
+        return self._wrap(item, used, act)
 
     def _raised(self, act: _CompiledAction, params: tuple, exc: Exception) -> SpecRuntimeError:
         label = ActionLabel(act.definition.name, params, act.definition.is_fault)

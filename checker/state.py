@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import keyword
 import marshal
 import operator
 import sys
@@ -158,9 +159,37 @@ def _record_class(names: tuple[str, ...]) -> type[State]:
         for i, name in enumerate(names):
             namespace[name] = _field(i, name)
         cls = type("State", (State,), namespace)
+        setter = _setter(cls, names)
+        if setter is not None:
+            cls.set = setter
         cls.__module__ = __name__
         _RECORD_CLASSES[names] = cls
     return cls
+
+
+_KEEP = object()  # a field that `set` leaves as it is
+
+
+def _setter(cls: type[State], names: tuple[str, ...]) -> Any:
+    """`set` for one record class, with a keyword parameter per field: a call costs a
+    third of the generic `State.set` (specs call it once per step). None when some
+    field name cannot be a parameter (then the generic one serves)."""
+    if not names or not all(n.isidentifier() and not keyword.iskeyword(n) for n in names):
+        return None
+    params = ", ".join(f"{n}=_KEEP" for n in names)
+    values = "".join(f"_self[{i}] if {n} is _KEEP else {n}, " for i, n in enumerate(names))
+    source = (
+        f"def set(_self, *, {params}, **_unknown):\n"
+        f"    if _unknown:\n"
+        f"        _State.set(_self, **_unknown)  # names the unknown field\n"
+        f"    return _new(_self.__class__, ({values}))\n"
+    )
+    namespace = {"_KEEP": _KEEP, "_new": tuple.__new__, "_State": State}
+    exec(source, namespace)  # noqa: S102 - names are checked identifiers
+    setter = namespace["set"]
+    setter.__doc__ = State.set.__doc__
+    setter.__qualname__ = "State.set"
+    return setter
 
 
 def _field(i: int, name: str) -> Any:

@@ -95,9 +95,22 @@ class PaxosLamport(Spec):
         # Derived values are pure functions of a few variables, worked out once each:
         # a state's actions, the steps from it and its properties read the same ones.
         self.sent: Memo = Memo(self._sort_out)  # msgs -> Sent
+        self._made: dict = {}  # the latest sets sent: msgs after -> (msgs before, message)
         self._votes: Memo = Memo(lambda votes: votes)  # one object for equal votes
         self._chosen: Memo = Memo(lambda votes: _chosen_by(votes, self.quorums))
         self._voting_steps: Memo = Memo(self._voting_step)
+        # one object for equal tuples of the acceptors' variables
+        self._same: Memo = Memo(lambda values: values)
+        self._joins: Memo = Memo(self._join_plan)
+        self._votings: Memo = Memo(self._voting_plan)
+        self._type_problems: Memo = Memo(self._type_problem)
+        self._cover_problems: Memo = Memo(self._cover_problem)
+        self._last_vote_problems: Memo = Memo(self._last_vote_problem)
+        self._reply_problems: Memo = Memo(self._reply_problem)
+        self._claims: Memo = Memo(self._claims_in)
+        self._claim_problems: Memo = Memo(self._claim_problem)
+        self._proposal_problems: Memo = Memo(self._proposal_problem)
+        self._vote_problems: Memo = Memo(self._vote_problem)
         # the 1b messages sent so far -> the (ballot, value) pairs Phase2a may propose
         self._proposable: Memo = Memo(self._allowed)
 
@@ -123,30 +136,45 @@ class PaxosLamport(Spec):
         n = self.nodes
         yield State(maxBal=(-1,) * n, maxVBal=(-1,) * n, maxVal=(None,) * n, msgs=frozenset())
 
-    @staticmethod
-    def send(s: State, m: Message, **changes: object) -> State:
-        return s.set(msgs=s.msgs | {m}, **changes)
+    def send(self, msgs: frozenset[Message], m: Message) -> frozenset[Message]:
+        """msgs \\cup {m}: one object for equal sets, so comparing states that share
+        it is quick."""
+        after = self._same[msgs | {m}]
+        made = self._made
+        if len(made) >= 256:
+            made.clear()
+        made[after] = (msgs, m)  # lets `sent` work out `after` from `msgs`
+        return after
 
     @action
     def Phase1a(self, s: State) -> Iterator[Choice]:
         """The leader of ballot b asks every acceptor to join it."""
         msgs = s.msgs
         for b, label in self._ballot_labels:
-            m = ("1a", b)
-            yield Choice(s if m in msgs else self.send(s, m), label)  # resending stutters
+            m = ("1a", b)  # sending it again is a stutter
+            yield Choice(s if m in msgs else s.set(msgs=self.send(msgs, m)), label)
 
     @action
     def Phase1b(self, s: State) -> Iterator[Choice]:
         """Acceptor a joins 1a message m's strictly higher ballot, reporting its last vote."""
-        requests = self.sent[s.msgs].requests
-        max_bal, max_vbal, max_val = s.maxBal, s.maxVBal, s.maxVal
+        plan = self._joins[self.sent[s.msgs].requests, s.maxBal, s.maxVBal, s.maxVal]
+        for label, reply, max_bal in plan:
+            yield Choice(s.set(msgs=self.send(s.msgs, reply), maxBal=max_bal), label)
+
+    def _join_plan(self, key: tuple) -> tuple[tuple[tuple, Message, tuple[int, ...]], ...]:
+        """Phase1b's steps from `key` = (1a messages, maxBal, maxVBal, maxVal): for each,
+        its label, the 1b reply it sends and the new maxBal. Those variables decide
+        them, and many states share them, so each plan is worked out once."""
+        requests, max_bal, max_vbal, max_val = key
+        plan = []
         for a in range(self.nodes):
             for m in requests:
                 bal = m[1]
                 if bal > max_bal[a]:
                     reply = ("1b", a, bal, max_vbal[a], max_val[a])
-                    nxt = self.send(s, reply, maxBal=with_item(max_bal, a, bal))
-                    yield Choice(nxt, (("a", a), ("m", m)))
+                    joined = self._same[with_item(max_bal, a, bal)]
+                    plan.append(((("a", a), ("m", m)), reply, joined))
+        return tuple(plan)
 
     @action
     def Phase2a(self, s: State) -> Iterator[Choice]:
@@ -157,7 +185,7 @@ class PaxosLamport(Spec):
         started = sent.started
         for b, v in self._proposable[sent.replies]:
             if b not in started:
-                yield Choice(self.send(s, ("2a", b, v)), (("b", b), ("v", v)))
+                yield Choice(s.set(msgs=self.send(s.msgs, ("2a", b, v))), (("b", b), ("v", v)))
 
     def _allowed(self, replies: frozenset[Message]) -> tuple[tuple[int, str], ...]:
         """The (b, v) of Phase2a(b, v) that the 1b messages `replies` allow, in order.
@@ -195,30 +223,59 @@ class PaxosLamport(Spec):
     @action
     def Phase2b(self, s: State) -> Iterator[Choice]:
         """Acceptor a votes as 2a message m asks, unless it joined a higher ballot."""
-        requests = self.sent[s.msgs].proposals
-        msgs, max_bal, max_vbal, max_val = s.msgs, s.maxBal, s.maxVBal, s.maxVal
+        sent = self.sent[s.msgs]
+        plan = self._votings[sent.proposals, s.maxBal, s.maxVBal, s.maxVal, sent.votes]
+        for label, vote, bals, vbals, vals in plan:
+            if vote is None:
+                yield Choice(s, label)  # voting again changes nothing: a stutter
+            else:
+                msgs = self.send(s.msgs, vote)
+                yield Choice(s.set(msgs=msgs, maxBal=bals, maxVBal=vbals, maxVal=vals), label)
+
+    def _voting_plan(self, key: tuple) -> tuple[tuple, ...]:
+        """Phase2b's steps from `key` = (2a messages, maxBal, maxVBal, maxVal, votes):
+        for each, its label and then None (a stutter) or the 2b message it sends and
+        the new maxBal, maxVBal and maxVal. Worked out once per such key."""
+        proposals, max_bal, max_vbal, max_val, votes = key
+        same = self._same
+        plan = []
         for a in range(self.nodes):
-            for m in requests:
+            for m in proposals:
                 _, bal, val = m
                 if not bal >= max_bal[a]:
                     continue
-                vote = ("2b", a, bal, val)
-                if vote in msgs and max_bal[a] == max_vbal[a] == bal and max_val[a] == val:
-                    nxt = s  # voting again changes nothing: a stutter
+                label = (("a", a), ("m", m))
+                # the 2b message is in msgs exactly when (bal, val) is among a's votes
+                cast = (bal, val) in votes[a]
+                if cast and max_bal[a] == max_vbal[a] == bal and max_val[a] == val:
+                    plan.append((label, None, None, None, None))
                 else:
-                    nxt = self.send(
-                        s,
-                        vote,
-                        maxBal=with_item(max_bal, a, bal),
-                        maxVBal=with_item(max_vbal, a, bal),
-                        maxVal=with_item(max_val, a, val),
+                    plan.append(
+                        (
+                            label,
+                            ("2b", a, bal, val),
+                            same[with_item(max_bal, a, bal)],
+                            same[with_item(max_vbal, a, bal)],
+                            same[with_item(max_val, a, val)],
+                        )
                     )
-                yield Choice(nxt, (("a", a), ("m", m)))
+        return tuple(plan)
 
     # --- definitions used by the properties ----------------------------------------
 
     def _sort_out(self, msgs: frozenset[Message]) -> Sent:
-        """`self.sent[msgs]`: the messages sorted out by type, and the votes they carry."""
+        """`self.sent[msgs]`: the messages sorted out by type, and the votes they carry.
+
+        A new state is usually checked soon after the step that made it, so when
+        `msgs` is among the latest sets `send` made, the answer is its sender's with
+        the one message added (the same value, for a fraction of the work).
+        """
+        made = self._made.get(msgs)
+        if made is not None:
+            before, m = made
+            known = self.sent.get(before)
+            if known is not None:
+                return known if m in before else self._add(known, m)
         requests, replies, proposals = [], [], []
         found: list[list[tuple[int, str]]] = [[] for _ in range(self.nodes)]
         for m in msgs:
@@ -241,6 +298,22 @@ class PaxosLamport(Spec):
             self._votes[tuple(map(frozenset, found))],
         )
 
+    def _add(self, sent: Sent, m: Message) -> Sent:
+        """`sent` with the message `m` (not among them) added."""
+        requests, replies, proposals, started, votes = sent
+        kind = m[0]
+        if kind == "2b":
+            _, a, bal, val = m
+            votes = self._votes[with_item(votes, a, votes[a] | {(bal, val)})]
+        elif kind == "1b":
+            replies = replies | {m}
+        elif kind == "1a":
+            requests = tuple(sorted((*requests, m)))
+        else:
+            proposals = tuple(sorted((*proposals, m)))
+            started = started | {m[1]}
+        return Sent(requests, replies, proposals, started, votes)
+
     def votes(self, s: State) -> Votes:
         """`votes[a]`: the <<bal, val>> pairs of a's 2b messages."""
         return self.sent[s.msgs].votes
@@ -255,53 +328,105 @@ class PaxosLamport(Spec):
 
     # --- Inv of Paxos.tla ----------------------------------------------------------
 
+    # Each invariant reads a few variables, and many states share their values: the
+    # problems found in those values are worked out once per value (by the `_...`
+    # functions below, through the memos of `__init__`), so a state costs look-ups.
+
     @invariant
     def type_ok(self, s: State) -> bool:
         """TypeOK: every variable holds values of the right kind (msgs within Message)."""
-        bals, vals = self._bals, self._vals
-        assert bals.issuperset(s.maxBal), f"maxBal = {s.maxBal}"
-        assert bals.issuperset(s.maxVBal), f"maxVBal = {s.maxVBal}"
-        assert vals.issuperset(s.maxVal), f"maxVal = {s.maxVal}"
+        problem = self._type_problems[s.maxBal, s.maxVBal, s.maxVal]
+        assert not problem, problem
         if not s.msgs <= self._messages:
             bad = sorted(map(repr, s.msgs - self._messages))
             raise AssertionError(f"{bad[0]} is not a Message")
         return True
 
+    def _type_problem(self, key: tuple) -> str:
+        max_bal, max_vbal, max_val = key
+        bals, vals = self._bals, self._vals
+        if not bals.issuperset(max_bal):
+            return f"maxBal = {max_bal}"
+        if not bals.issuperset(max_vbal):
+            return f"maxVBal = {max_vbal}"
+        if not vals.issuperset(max_val):
+            return f"maxVal = {max_val}"
+        return ""
+
     @invariant
     def max_bal_covers_vote(self, s: State) -> bool:
         """maxBal[a] >= maxVBal[a] for every acceptor a."""
-        bad = [a for a in range(self.nodes) if not s.maxBal[a] >= s.maxVBal[a]]
-        assert not bad, ", ".join(f"maxBal[{a}] < maxVBal[{a}]" for a in bad)
+        problem = self._cover_problems[s.maxBal, s.maxVBal]
+        assert not problem, problem
         return True
+
+    def _cover_problem(self, key: tuple) -> str:
+        max_bal, max_vbal = key
+        bad = [a for a in range(self.nodes) if not max_bal[a] >= max_vbal[a]]
+        return ", ".join(f"maxBal[{a}] < maxVBal[{a}]" for a in bad)
 
     @invariant
     def last_vote_is_a_vote(self, s: State) -> bool:
         """<<maxVBal[a], maxVal[a]>> is <<-1, None>> or one of a's votes."""
-        votes = self.votes(s)
-        for a, vbal, val in zip(range(self.nodes), s.maxVBal, s.maxVal):
-            if vbal == -1:
-                assert val is None, f"acceptor {a} has maxVBal -1 but maxVal {val}"
-            else:
-                assert (vbal, val) in votes[a], (
-                    f"acceptor {a}'s last vote {(vbal, val)} was never sent as 2b"
-                )
+        problem = self._last_vote_problems[s.maxVBal, s.maxVal, self.votes(s)]
+        assert not problem, problem
         return True
+
+    def _last_vote_problem(self, key: tuple) -> str:
+        max_vbal, max_val, votes = key
+        for a, vbal, val in zip(range(self.nodes), max_vbal, max_val):
+            if vbal == -1:
+                if val is not None:
+                    return f"acceptor {a} has maxVBal -1 but maxVal {val}"
+            elif (vbal, val) not in votes[a]:
+                return f"acceptor {a}'s last vote {(vbal, val)} was never sent as 2b"
+        return ""
 
     @invariant
     def messages_consistent(self, s: State) -> bool:
         """Every sent 1b, 2a and 2b message agrees with the acceptors' state and votes."""
-        msgs, max_bal, max_vbal = s.msgs, s.maxBal, s.maxVBal
-        sent = self.sent[msgs]
+        sent = self.sent[s.msgs]
         votes = sent.votes
-        problems = []  # (message, what is wrong); the first by message is reported
-        for m in sent.replies:
-            _, acc, bal, mbal, mval = m
-            if not max_bal[acc] >= bal:
-                problems.append((repr(m), f"{m} but maxBal[{acc}] = {max_bal[acc]}"))
-            elif mbal >= 0 and (mbal, mval) not in votes[acc]:
-                problems.append((repr(m), f"{m} reports a vote never cast"))
+        joined = self._reply_problems[sent.replies, s.maxBal]
+        claimed = self._claim_problems[self._claims[sent.replies], votes]
+        proposed = self._proposal_problems[sent.proposals, votes, s.maxBal]
+        cast = self._vote_problems[votes, s.maxVBal, sent.proposals]
+        if joined or claimed or proposed or cast:
+            # (message, what is wrong); the first by message is reported, and a 1b
+            # message's ballot above maxBal before the vote it reports
+            seen = {m for m, _ in joined}
+            problems = [*joined, *(p for p in claimed if p[0] not in seen), *proposed, *cast]
+            raise AssertionError(min(problems)[1])
+        return True
+
+    def _reply_problem(self, key: tuple) -> tuple[tuple[str, str], ...]:
+        """1b messages for ballots above their sender's maxBal."""
+        replies, max_bal = key
+        return tuple(
+            (repr(m), f"{m} but maxBal[{m[1]}] = {max_bal[m[1]]}")
+            for m in replies
+            if not max_bal[m[1]] >= m[2]
+        )
+
+    def _claims_in(self, replies: frozenset[Message]) -> tuple[Message, ...]:
+        """The 1b messages that report a vote, sorted."""
+        return tuple(sorted(m for m in replies if m[3] >= 0))
+
+    def _claim_problem(self, key: tuple) -> tuple[tuple[str, str], ...]:
+        """1b messages reporting a vote their sender never cast."""
+        claims, votes = key
+        return tuple(
+            (repr(m), f"{m} reports a vote never cast")
+            for m in claims
+            if (m[3], m[4]) not in votes[m[1]]
+        )
+
+    def _proposal_problem(self, key: tuple) -> tuple[tuple[str, str], ...]:
+        """2a messages no quorum shows safe, and ballots with two 2a messages."""
+        proposals, votes, max_bal = key
+        problems = []
         proposed: dict[int, tuple] = {}
-        for m in sent.proposals:
+        for m in proposals:
             _, bal, val = m
             if not self.safe(votes, max_bal, bal, val):
                 problems.append((repr(m), f"{m} but no quorum shows {val!r} safe at ballot {bal}"))
@@ -311,16 +436,21 @@ class PaxosLamport(Spec):
                 problems.append(
                     (repr(first), f"two 2a messages for ballot {bal}: {first} and {second}")
                 )
+        return tuple(problems)
+
+    def _vote_problem(self, key: tuple) -> tuple[tuple[str, str], ...]:
+        """2b messages above their sender's maxVBal, or without their 2a message."""
+        votes, max_vbal, proposals = key
+        problems = []
         for acc, cast in enumerate(votes):
             for bal, val in cast:
                 if not max_vbal[acc] >= bal:
                     m = ("2b", acc, bal, val)
                     problems.append((repr(m), f"{m} but maxVBal[{acc}] = {max_vbal[acc]}"))
-                elif ("2a", bal, val) not in msgs:
+                elif ("2a", bal, val) not in proposals:
                     m = ("2b", acc, bal, val)
                     problems.append((repr(m), f"{m} without its 2a message"))
-        assert not problems, min(problems)[1]
-        return True
+        return tuple(problems)
 
     # --- what Paxos implements -----------------------------------------------------
 

@@ -333,6 +333,26 @@ def test_python_dash_m_is_the_same_command():
     assert "HOLDS" in proc.stdout and "5 distinct" in proc.stdout
 
 
+def test_the_program_exits_with_the_verdicts_code(tmp_path):
+    """`check` ends through `run` (which skips tearing the search down): the exit code,
+    the output and the files are all there."""
+    program = [sys.executable, "-m", "checker"]
+    violated = subprocess.run(
+        [*program, "lockless-register", "--nodes", "2", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert violated.returncode == 1
+    assert "VIOLATED" in violated.stdout
+    assert list(tmp_path.glob("*.json"))  # written before the exit
+    usage = subprocess.run(
+        [*program, "paxos", "--bogus"], capture_output=True, text=True, timeout=60
+    )
+    assert usage.returncode == 2
+    assert "No such option" in usage.stderr
+
+
 def test_workers_flag_runs_several_processes_and_refuses_zero():
     result = run("paxos", "--nodes", "2", "--workers", "2")
     assert result.exit_code == 0, result.output

@@ -907,3 +907,51 @@ def test_fingerprint_tells_states_apart():
     assert fingerprint(State(n=1)) == fingerprint(State(n=1))
     assert fingerprint(State(n=1)) != fingerprint(State(n=2))
     assert fingerprint(frozenset({"a", "b"})) != fingerprint(frozenset({"a"}))
+
+
+class _Mixed(Spec):
+    """Actions that yield Choices, bare states and Nones, or return a list or a state."""
+
+    def init_states(self):
+        yield State(n=0)
+
+    @action
+    def step(self, s):
+        if s.n < 3:
+            yield None  # a disabled witness: not a step
+            yield Choice.of(s.set(n=s.n + 1), by=1)
+            yield s.set(n=s.n + 2) if s.n < 2 else None
+
+    @action
+    def again(self, s):
+        return [s, None]  # a stutter, and nothing
+
+    @action
+    def done(self, s):
+        return s.set(n=9) if s.n == 3 else None
+
+    @terminal
+    def finished(self, s):
+        return s.n >= 4
+
+
+def test_step_groups_are_the_successors_grouped_by_action_call():
+    model = compile_spec(_Mixed())
+    s = model.initial()[0]
+    groups = model.step_groups(s)
+    assert [(index, len(items)) for index, _, items in groups] == [(0, 2), (1, 1)]
+    flat = [
+        model.transition(index, params, item) for index, params, items in groups for item in items
+    ]
+    assert flat == list(model.successors(s))
+    assert [str(model.label(tr)) for tr in flat] == ["step(by=1)", "step", "again"]
+    result = check(_Mixed(), CheckOptions(workers=1))
+    assert result.verdict is Verdict.HOLDS, result.violation
+    # 0 -> 1, 2; 1 -> 2, 3; 2 -> 3; 3 -> 9; each state also stutters once by `again`;
+    # as in TLC, the initial state counts as generated too
+    assert (result.stats.distinct, result.stats.generated) == (5, 1 + 6 + 5)
+    assert [(c.name, c.fired) for c in result.stats.coverage] == [
+        ("step", 5),
+        ("again", 5),
+        ("done", 1),
+    ]

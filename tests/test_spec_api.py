@@ -257,6 +257,24 @@ def test_state_set_returns_a_changed_copy():
     assert s.x == 1
 
 
+def test_state_set_changes_several_fields_and_keeps_the_rest():
+    s = State(a=1, b=(2,), c=frozenset({3}), d=None)
+    t = s.set(d=4, a=0)
+    assert t == State(a=0, b=(2,), c=frozenset({3}), d=4)
+    assert t.b is s.b and t.c is s.c  # unchanged fields are the very objects
+    assert s.set() == s
+    with pytest.raises(TypeError):
+        s.set(5)  # fields are named
+
+
+def test_state_set_with_field_names_that_are_no_parameters():
+    s = State(**{"class": 1, "two words": 2})
+    t = s.set(**{"two words": 3})
+    assert t.asdict() == {"class": 1, "two words": 3}
+    with pytest.raises(AttributeError, match="State has no field 'z'"):
+        s.set(z=1)
+
+
 def test_state_is_immutable():
     s = State(x=1)
     with pytest.raises(AttributeError):

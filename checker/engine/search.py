@@ -34,7 +34,7 @@ from checker.engine.result import (
 from checker.engine.visited import FingerprintSet, Visited, path_by_parents
 from checker.model import Model, PropertyFailure, SpecRuntimeError, Transition, compile_spec
 from checker.options import CheckOptions, Strategy
-from checker.spec import Spec
+from checker.spec import Choice, Spec
 from checker.trace import ReplayError, Step, Trace, replay_keys
 
 Observer = Callable[[Progress], None]
@@ -400,62 +400,64 @@ class _Search:
         careful = check_step is not None or self.recorder is not None
         validate = model.validate if self.exact else None
         recorder = self.recorder
+        transition, choice = model.transition, Choice
         progress = False
-        for tr in model.successors(st):
-            self.generated += 1
-            action = tr[0]
-            fired[action] += 1
-            if progress_actions[action]:
+        for index, params, items in model.step_groups(st):
+            self.generated += len(items)
+            fired[index] += len(items)
+            if progress_actions[index]:
                 progress = True
-            nxt = tr[2]
-            if nxt is st:  # a stutter returned as the state itself
+            for item in items:
+                nxt = item[0] if type(item) is choice or isinstance(item, choice) else item
+                if nxt is st:  # a stutter returned as the state itself
+                    if recorder is not None:
+                        recorder.edge(fp, fp, transition(index, params, item))
+                    continue
+                if plain:
+                    try:
+                        # only a state already seen can be another stutter, and telling
+                        # it from another seen state matters only to step invariants
+                        # and the graph
+                        new = nxt not in visited
+                        stutter = not new and careful and nxt == st
+                    except Exception as err:
+                        raise model.invalid_state(nxt, transition(index, params, item)) from err
+                    if stutter:
+                        if recorder is not None:
+                            recorder.edge(fp, fp, transition(index, params, item))
+                        continue
+                    if new and admits is not None and not admits(nxt):
+                        continue  # (a state seen was admitted)
+                    nfp = nxt
+                else:
+                    if admits is not None and not admits(nxt):
+                        continue
+                    try:
+                        nfp = key(nxt)
+                    except (SpecRuntimeError, TypeError) as err:
+                        raise model.invalid_state(nxt, transition(index, params, item)) from err
+                    if nfp == fp:  # a stutter, equal under the key (symmetry) or a collision
+                        if recorder is not None:
+                            recorder.edge(fp, fp, transition(index, params, item))
+                        continue
+                    new = nfp not in visited
+                if new and validate is not None:
+                    try:
+                        validate(nxt, st)  # refuses what fingerprints refuse (a plain object)
+                    except (SpecRuntimeError, TypeError) as err:
+                        raise model.invalid_state(nxt, transition(index, params, item)) from err
+                if new:
+                    if steps >= self.max_steps:
+                        self.max_steps = steps + 1
+                    self._admit(nxt, nfp, fp)
+                    push((nxt, nfp, steps + 1))
                 if recorder is not None:
-                    recorder.edge(fp, fp, tr)
-                continue
-            if plain:
-                try:
-                    # only a state already seen can be another stutter, and telling
-                    # it from another seen state matters only to step invariants
-                    # and the graph
-                    new = nxt not in visited
-                    stutter = not new and careful and nxt == st
-                except Exception as err:
-                    raise model.invalid_state(nxt, tr) from err
-                if stutter:
-                    if recorder is not None:
-                        recorder.edge(fp, fp, tr)
-                    continue
-                if new and admits is not None and not admits(nxt):
-                    continue  # (a state seen was admitted)
-                nfp = nxt
-            else:
-                if admits is not None and not admits(nxt):
-                    continue
-                try:
-                    nfp = key(nxt)
-                except (SpecRuntimeError, TypeError) as err:
-                    raise model.invalid_state(nxt, tr) from err
-                if nfp == fp:  # a stutter, equal under the key (symmetry) or a collision
-                    if recorder is not None:
-                        recorder.edge(fp, fp, tr)
-                    continue
-                new = nfp not in visited
-            if new and validate is not None:
-                try:
-                    validate(nxt, st)  # refuses what fingerprints refuse (a plain object)
-                except (SpecRuntimeError, TypeError) as err:
-                    raise model.invalid_state(nxt, tr) from err
-            if new:
-                if steps >= self.max_steps:
-                    self.max_steps = steps + 1
-                self._admit(nxt, nfp, fp)
-                push((nxt, nfp, steps + 1))
-            if recorder is not None:
-                recorder.edge(fp, nfp, tr)
-            if check_step is not None:
-                failure = check_step(st, nxt)
-                if failure:
-                    raise _Found(self._violation(failure, fp, extra=tr))
+                    recorder.edge(fp, nfp, transition(index, params, item))
+                if check_step is not None:
+                    failure = check_step(st, nxt)
+                    if failure:
+                        extra = transition(index, params, item)
+                        raise _Found(self._violation(failure, fp, extra=extra))
         self._check_deadlock(st, fp, progress)
 
     def _check_deadlock(self, st: Any, fp: int, progress: bool) -> None:
