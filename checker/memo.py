@@ -15,6 +15,7 @@ the memo then never changes an answer, only how often it is worked out.
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import islice
 from typing import Any
 
 
@@ -22,8 +23,9 @@ class Memo(dict):
     """`memo[x]` is `fn(x)`, worked out the first time `x` is asked for.
 
     A dict, so a value already worked out costs one look-up in C. When it holds
-    `limit` values it is emptied, which bounds its memory and costs only time.
-    Each process has its own (workers inherit the parent's at fork).
+    `limit` values it forgets the older half (a search asks mostly for what it met
+    lately), which bounds its memory and costs only time. Each process has its own
+    (workers inherit the parent's at fork).
     """
 
     def __init__(self, fn: Callable[[Any], Any], limit: int = 1 << 17):
@@ -37,7 +39,8 @@ class Memo(dict):
 
     def __missing__(self, key: Any) -> Any:
         if len(self) >= self.limit:
-            self.clear()
+            for old in list(islice(self, (len(self) + 1) // 2)):  # the oldest, in order
+                del self[old]
         value = self[key] = self.fn(key)
         return value
 

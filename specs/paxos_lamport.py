@@ -33,6 +33,13 @@ the MCPaxos models), the model's temporal property `V!Spec` as a step invariant
 and Consensus.tla's requirements on `chosen` (at most one value, and once chosen it
 never changes), which V!Spec implies and which are checked here directly.
 `some_value_chosen` must be reachable, so a vacuous pass is refused.
+
+Written for speed as well as reading: what an action or a property needs from the
+state is worked out once per value of the variables it reads (a `Memo`), since far
+fewer such values occur than states. `self.sent[msgs]` sorts a message set out by type
+(from its sender's, plus the one new message, when the set was just sent); Phase1b and
+Phase2b look their steps up by (messages of the type they read, maxBal, maxVBal,
+maxVal, votes), and each invariant its problems by the variables it reads.
 """
 
 from __future__ import annotations
@@ -55,6 +62,7 @@ from checker import (
 )
 
 Message = tuple
+_SETS = 1 << 17  # msgs sets kept by PaxosLamport.send
 Votes = tuple  # votes[a]: the frozenset of <<bal, val>> pairs acceptor a voted for
 
 
@@ -95,6 +103,7 @@ class PaxosLamport(Spec):
         # Derived values are pure functions of a few variables, worked out once each:
         # a state's actions, the steps from it and its properties read the same ones.
         self.sent: Memo = Memo(self._sort_out)  # msgs -> Sent
+        self._sets: dict = {}  # msgs sets met lately, each its own key (one object each)
         self._made: dict = {}  # the latest sets sent: msgs after -> (msgs before, message)
         self._votes: Memo = Memo(lambda votes: votes)  # one object for equal votes
         self._chosen: Memo = Memo(lambda votes: _chosen_by(votes, self.quorums))
@@ -139,7 +148,10 @@ class PaxosLamport(Spec):
     def send(self, msgs: frozenset[Message], m: Message) -> frozenset[Message]:
         """msgs \\cup {m}: one object for equal sets, so comparing states that share
         it is quick."""
-        after = self._same[msgs | {m}]
+        after = msgs | {m}
+        after = self._sets.setdefault(after, after)
+        if len(self._sets) > _SETS:
+            self._sets.clear()
         made = self._made
         if len(made) >= 256:
             made.clear()

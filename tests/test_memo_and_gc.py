@@ -11,22 +11,25 @@ from checker import CheckOptions, Memo, Spec, Verdict, action, check, invariant
 from checker.engine import search
 
 
-def test_memo_works_a_value_out_once_and_empties_when_full():
+def test_memo_works_a_value_out_once_and_forgets_the_older_half_when_full():
     calls = []
 
     def square(x):
         calls.append(x)
         return x * x
 
-    memo = Memo(square, limit=3)
+    memo = Memo(square, limit=4)
     assert [memo[2], memo[2], memo[3]] == [4, 4, 9]
     assert calls == [2, 3]
-    memo[4]
-    assert len(memo) == 3
-    memo[5]  # full: emptied, then 5 worked out
-    assert dict(memo) == {5: 25}
-    assert memo[2] == 4 and calls == [2, 3, 4, 5, 2]
+    memo[4], memo[5]
+    assert len(memo) == 4
+    memo[6]  # full: 2 and 3, the oldest, are forgotten, then 6 worked out
+    assert dict(memo) == {4: 16, 5: 25, 6: 36}
+    assert memo[5] == 25 and calls == [2, 3, 4, 5, 6]
+    assert memo[2] == 4 and calls == [2, 3, 4, 5, 6, 2]
     assert "square" in repr(memo)
+    one = Memo(square, limit=1)
+    assert [one[7], one[8], one[7]] == [49, 64, 49] and len(one) == 1
 
 
 @pytest.mark.parametrize("fn, limit", [(None, 10), (abs, 0), (abs, "big")])
