@@ -1,6 +1,6 @@
 """`python -m checker` is the same as `check`."""
 
-from checker.cli import run
+from checker.cli import main
 
 if __name__ == "__main__":
-    run()
+    main()

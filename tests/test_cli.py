@@ -334,8 +334,7 @@ def test_python_dash_m_is_the_same_command():
 
 
 def test_the_program_exits_with_the_verdicts_code(tmp_path):
-    """`check` ends through `run` (which skips tearing the search down): the exit code,
-    the output and the files are all there."""
+    """The program's exit code is the verdict's, and the output and files are there."""
     program = [sys.executable, "-m", "checker"]
     violated = subprocess.run(
         [*program, "lockless-register", "--nodes", "2", "--out", str(tmp_path)],
