@@ -159,7 +159,7 @@ def _record_class(names: tuple[str, ...]) -> type[State]:
         for i, name in enumerate(names):
             namespace[name] = _field(i, name)
         cls = type("State", (State,), namespace)
-        setter = _setter(cls, names)
+        setter = _setter(names)
         if setter is not None:
             cls.set = setter
         cls.__module__ = __name__
@@ -170,10 +170,10 @@ def _record_class(names: tuple[str, ...]) -> type[State]:
 _KEEP = object()  # a field that `set` leaves as it is
 
 
-def _setter(cls: type[State], names: tuple[str, ...]) -> Any:
-    """`set` for one record class, with a keyword parameter per field: a call costs a
-    third of the generic `State.set` (specs call it once per step). None when some
-    field name cannot be a parameter (then the generic one serves)."""
+def _setter(names: tuple[str, ...]) -> Any:
+    """`set` for one record class, with a keyword parameter per field: a call costs
+    less than half of the generic `State.set` (specs call it once per step). None when
+    some field name cannot be a parameter (then the generic one serves)."""
     if not names or not all(n.isidentifier() and not keyword.iskeyword(n) for n in names):
         return None
     params = ", ".join(f"{n}=_KEEP" for n in names)
