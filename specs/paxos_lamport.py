@@ -62,8 +62,8 @@ from checker import (
 )
 
 Message = tuple
-_SETS = 1 << 17  # msgs sets kept by PaxosLamport.send
 Votes = tuple  # votes[a]: the frozenset of <<bal, val>> pairs acceptor a voted for
+_SAME = 1 << 17  # values PaxosLamport._one keeps before it starts afresh
 
 
 class Sent(NamedTuple):
@@ -103,13 +103,12 @@ class PaxosLamport(Spec):
         # Derived values are pure functions of a few variables, worked out once each:
         # a state's actions, the steps from it and its properties read the same ones.
         self.sent: Memo = Memo(self._sort_out)  # msgs -> Sent
-        self._sets: dict = {}  # msgs sets met lately, each its own key (one object each)
+        # one object for equal values (message sets, acceptors' tuples, votes), so
+        # comparing states and memo keys that share them is quick: see `_one`
+        self._same: dict = {}
         self._made: dict = {}  # the latest sets sent: msgs after -> (msgs before, message)
-        self._votes: Memo = Memo(lambda votes: votes)  # one object for equal votes
         self._chosen: Memo = Memo(lambda votes: _chosen_by(votes, self.quorums))
         self._voting_steps: Memo = Memo(self._voting_step)
-        # one object for equal tuples of the acceptors' variables
-        self._same: Memo = Memo(lambda values: values)
         self._joins: Memo = Memo(self._join_plan)
         self._votings: Memo = Memo(self._voting_plan)
         self._type_problems: Memo = Memo(self._type_problem)
@@ -148,15 +147,19 @@ class PaxosLamport(Spec):
     def send(self, msgs: frozenset[Message], m: Message) -> frozenset[Message]:
         """msgs \\cup {m}: one object for equal sets, so comparing states that share
         it is quick."""
-        after = msgs | {m}
-        after = self._sets.setdefault(after, after)
-        if len(self._sets) > _SETS:
-            self._sets.clear()
+        after = self._one(msgs | {m})
         made = self._made
         if len(made) >= 256:
             made.clear()
         made[after] = (msgs, m)  # lets `sent` work out `after` from `msgs`
         return after
+
+    def _one(self, value: object) -> object:
+        """The object kept for values equal to `value` (`value` itself if none is)."""
+        same = self._same
+        if len(same) >= _SAME:
+            same.clear()  # only speed depends on it
+        return same.setdefault(value, value)
 
     @action
     def Phase1a(self, s: State) -> Iterator[Choice]:
@@ -184,7 +187,7 @@ class PaxosLamport(Spec):
                 bal = m[1]
                 if bal > max_bal[a]:
                     reply = ("1b", a, bal, max_vbal[a], max_val[a])
-                    joined = self._same[with_item(max_bal, a, bal)]
+                    joined = self._one(with_item(max_bal, a, bal))
                     plan.append(((("a", a), ("m", m)), reply, joined))
         return tuple(plan)
 
@@ -249,7 +252,7 @@ class PaxosLamport(Spec):
         for each, its label and then None (a stutter) or the 2b message it sends and
         the new maxBal, maxVBal and maxVal. Worked out once per such key."""
         proposals, max_bal, max_vbal, max_val, votes = key
-        same = self._same
+        one = self._one
         plan = []
         for a in range(self.nodes):
             for m in proposals:
@@ -266,9 +269,9 @@ class PaxosLamport(Spec):
                         (
                             label,
                             ("2b", a, bal, val),
-                            same[with_item(max_bal, a, bal)],
-                            same[with_item(max_vbal, a, bal)],
-                            same[with_item(max_val, a, val)],
+                            one(with_item(max_bal, a, bal)),
+                            one(with_item(max_vbal, a, bal)),
+                            one(with_item(max_val, a, val)),
                         )
                     )
         return tuple(plan)
@@ -307,7 +310,7 @@ class PaxosLamport(Spec):
             frozenset(replies),
             tuple(proposals),
             frozenset([m[1] for m in proposals]),
-            self._votes[tuple(map(frozenset, found))],
+            self._one(tuple(map(frozenset, found))),
         )
 
     def _add(self, sent: Sent, m: Message) -> Sent:
@@ -316,7 +319,7 @@ class PaxosLamport(Spec):
         kind = m[0]
         if kind == "2b":
             _, a, bal, val = m
-            votes = self._votes[with_item(votes, a, votes[a] | {(bal, val)})]
+            votes = self._one(with_item(votes, a, votes[a] | {(bal, val)}))
         elif kind == "1b":
             replies = replies | {m}
         elif kind == "1a":
