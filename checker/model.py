@@ -343,7 +343,7 @@ class Model:
         """Every (label params, keyword arguments) of an action in state `s`.
 
         When no domain looks at the state, the list is computed once per model (and
-        `successors` finds it in `_static_bindings`).
+        `step_groups` finds it in `_static_bindings`).
         """
         names = [n for n, _ in act.domains]
         values = [read(self.spec, s) for _, read in act.domains]

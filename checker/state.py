@@ -171,9 +171,10 @@ _KEEP = object()  # a field that `set` leaves as it is
 
 
 def _setter(names: tuple[str, ...]) -> Any:
-    """`set` for one record class, with a keyword parameter per field: a call costs
-    less than half of the generic `State.set` (specs call it once per step). None when
-    some field name cannot be a parameter (then the generic one serves)."""
+    """`set` for one record class, with a keyword parameter per field: a call costs a
+    third (one field) to two thirds (four) less than the generic `State.set`, and specs
+    call it once per step. None when some field name cannot be a parameter (then the
+    generic one serves)."""
     if not names or not all(n.isidentifier() and not keyword.iskeyword(n) for n in names):
         return None
     params = ", ".join(f"{n}=_KEEP" for n in names)
