@@ -28,17 +28,44 @@ _MARSHAL_VERSION = 2
 _SORTED_SETS = sys.version_info >= (3, 11)
 
 
+class _Tag(int):
+    """The last item of every record, one per record class: what tells records apart.
+
+    Records with different field names are different values even with equal contents,
+    and a record is not a plain tuple; with its class's tag as its last item, a record
+    compares and hashes as a tuple does, in C. Two records of one class hold the very
+    same tag, which compares equal by identity without a call; tags of different
+    classes (and any plain int) compare unequal, here. The value is derived from the
+    field names, so hashes agree between processes that share the hash secret.
+    """
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __ne__(self, other: object) -> bool:
+        return self is not other
+
+    __hash__ = int.__hash__
+
+    def __repr__(self) -> str:
+        return "<record tag>"
+
+
 class State(tuple):
     """An immutable record with named fields: `State(x=0, pcs=("start", "start"))`.
 
-    Fields read as attributes (`s.x`); `s.set(x=1)` returns a changed copy. Records
-    with the same field names share one generated class, so a record costs what a
-    tuple costs and compares like one.
+    Fields read as attributes (`s.x`); `s.set(x=1)` returns a changed copy;
+    `s.items()` gives (name, value) pairs. Records with the same field names share one
+    generated class, so a record costs what a tuple costs and compares like one: it is
+    stored as the tuple of its values followed by its class's tag (see `_Tag`).
     """
 
     __slots__ = ()
     _fields: tuple[str, ...] = ()
     _index: dict[str, int] = {}
+    _tag: _Tag
 
     def __new__(cls, **fields: Any) -> State:
         if cls is State:
@@ -47,7 +74,7 @@ class State(tuple):
             missing = [f for f in cls._fields if f not in fields]
             extra = [f for f in fields if f not in cls._index]
             raise TypeError(f"State fields differ: missing {missing}, unknown {extra}")
-        return tuple.__new__(cls, fields.values())
+        return tuple.__new__(cls, (*fields.values(), cls._tag))
 
     def set(self, **changes: Any) -> State:
         """Return a copy with the given fields replaced."""
@@ -72,26 +99,13 @@ class State(tuple):
         inner = ", ".join(f"{k}={v!r}" for k, v in zip(self._fields, self))
         return f"State({inner})"
 
-    # Records with different field names are different values, even with equal
-    # contents, and a record is not a plain tuple (fingerprints tell them apart too);
-    # the hash stays the tuple's (equal records hash equal).
-    def __eq__(self, other: object) -> bool:
-        if type(other) is type(self):
-            return tuple.__eq__(self, other)
-        return False if isinstance(other, tuple) else NotImplemented
-
-    def __ne__(self, other: object) -> bool:
-        result = self.__eq__(other)
-        return result if result is NotImplemented else not result
-
-    __hash__ = tuple.__hash__
-
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (self._fields, tuple(self)))
+        return (_rebuild, (self._fields, self[:-1]))
 
 
 def _rebuild(names: tuple[str, ...], values: tuple[Any, ...]) -> State:
-    return tuple.__new__(_record_class(names), values)
+    cls = _record_class(names)
+    return tuple.__new__(cls, values + (cls._tag,))
 
 
 class FrozenMap(frozenset):
@@ -155,6 +169,7 @@ def _record_class(names: tuple[str, ...]) -> type[State]:
             "__slots__": (),
             "_fields": names,
             "_index": {n: i for i, n in enumerate(names)},
+            "_tag": _Tag(xxhash.xxh3_64_intdigest(marshal.dumps(names, _MARSHAL_VERSION))),
         }
         for i, name in enumerate(names):
             namespace[name] = _field(i, name)
@@ -179,6 +194,7 @@ def _setter(names: tuple[str, ...]) -> Any:
         return None
     params = ", ".join(f"{n}=_KEEP" for n in names)
     values = "".join(f"_self[{i}] if {n} is _KEEP else {n}, " for i, n in enumerate(names))
+    values += f"_self[{len(names)}]"  # the tag
     source = (
         f"def set(_self, *, {params}, **_unknown):\n"
         f"    if _unknown:\n"
@@ -216,7 +232,7 @@ def canonical(value: Any) -> Any:
     if t is tuple:
         return tuple(canonical(v) for v in value)
     if isinstance(value, State):
-        return ("<record>", value._fields) + tuple(canonical(v) for v in value)
+        return ("<record>", value._fields) + tuple(canonical(v) for v in value[:-1])
     if isinstance(value, frozenset):  # FrozenMap and Bag canonicalise as their pairs
         if _SORTED_SETS:
             return frozenset(canonical(v) for v in value)
@@ -350,6 +366,7 @@ class Fingerprinter:
         """The marshal-able form of the top-level state (kept only among `_recent`)."""
         if isinstance(value, State):
             parts: list[Any] = [self._header(value)]
+            value = value[:-1]
         elif type(value) is tuple:
             parts = []
         else:
@@ -415,7 +432,7 @@ class Fingerprinter:
 
     def _record(self, record: State) -> int:
         """A record's digest: its field names and its fields' encodings."""
-        return _digest(("<record>", record._fields) + tuple([self._small(v) for v in record]))
+        return _digest(("<record>", record._fields) + tuple([self._small(v) for v in record[:-1]]))
 
     def _set(self, value: frozenset) -> tuple[str, int, int]:
         """A set as (tag, size, sum of its elements' digests mod 2**64): no sorting.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
 import pytest
 
@@ -147,20 +148,47 @@ PARALLEL = [
 ]
 
 
+_ONE: dict[str, Any] = {}
+
+
+def _one_process(name: str, params: dict) -> Any:
+    if name not in _ONE:
+        _ONE[name] = check(compile_spec(build(resolve(name), params)), CheckOptions(workers=1))
+    return _ONE[name]
+
+
+# the workers' kinds: exact (whole states, owned by hash()), exact until big (here 30
+# states) and then fingerprints (still owned by hash()), fingerprints (owned by them)
+WORKER_MODES = {
+    "exact": ({"exact": True}, None, True),
+    "default": ({}, None, True),
+    "exact-then-fingerprints": ({}, 30, False),
+    "fingerprints": ({"exact": False}, None, False),
+}
+
+
+@pytest.mark.parametrize("mode", list(WORKER_MODES))
 @pytest.mark.parametrize(("name", "params"), PARALLEL, ids=[n for n, _ in PARALLEL])
-def test_two_workers_find_what_one_finds(name, params):
+def test_two_workers_find_what_one_finds(monkeypatch, name, params, mode):
+    import checker.engine.search as search
+
+    options, exact_until, exact_at_end = WORKER_MODES[mode]
+    if exact_until is not None:
+        monkeypatch.setattr(search, "_EXACT_UNTIL", exact_until)
     model = compile_spec(build(resolve(name), params))
-    one = check(model, CheckOptions(workers=1))
-    two = check(model, CheckOptions(workers=2))
+    one = _one_process(name, params)
+    two = check(model, CheckOptions(workers=2, **options))
     assert two.stats.workers == 2 and one.stats.workers == 1
     assert two.verdict is one.verdict
     if one.verdict is Verdict.HOLDS:
         assert (two.stats.distinct, two.stats.depth) == (one.stats.distinct, one.stats.depth)
         assert two.stats.generated == one.stats.generated
         assert two.stats.coverage == one.stats.coverage
+        assert two.stats.exact is exact_at_end
     else:
         assert len(two.violation.trace) == len(one.violation.trace)
         assert two.violation.kind == one.violation.kind
+        assert two.violation.trace.steps[0].state == one.violation.trace.steps[0].state
 
 
 def test_three_workers():
@@ -248,7 +276,6 @@ def test_cheap_specs_stay_in_one_process():
 def test_options_that_need_one_process_keep_one():
     model = compile_spec(build(resolve("two-phase-commit"), {"nodes": 3}))
     for options in (
-        CheckOptions(workers=2, exact=True),
         CheckOptions(workers=2, max_depth=3),
         CheckOptions(workers=2, strategy=Strategy.DFS),
     ):
@@ -296,10 +323,30 @@ def test_the_automatic_choice_hands_a_level_over_to_workers(monkeypatch, name, p
     if one.verdict is Verdict.HOLDS:
         assert auto.stats.workers == 2
         assert re.fullmatch(
-            r"\d+ us per state, fingerprints \d+% of a worker's time, predicted \d\.\dx",
+            r"\d+ us per state, shipping \d+% of a worker's time, predicted \d\.\dx",
             auto.stats.workers_reason,
         )
         assert (auto.stats.distinct, auto.stats.depth) == (one.stats.distinct, one.stats.depth)
         assert auto.stats.generated == one.stats.generated
+    else:
+        assert len(auto.violation.trace) == len(one.violation.trace)
+
+
+@pytest.mark.parametrize(("name", "params"), [PARALLEL[1], PARALLEL[2]], ids=["holds", "violated"])
+def test_handed_over_exact_workers_turn_to_fingerprints_when_big(monkeypatch, name, params):
+    """Workers inherit a whole-state visited set, then turn it into fingerprints: the
+    paths of states found before the handover are still followed back."""
+    import checker.engine.search as search
+
+    monkeypatch.setattr(search, "_PROBE_SECONDS", 0.0)
+    monkeypatch.setattr(search, "_PARALLEL_FROM", 0.0)
+    monkeypatch.setattr(search, "_WORTH", 0.0)
+    monkeypatch.setattr(search, "_EXACT_UNTIL", 60)
+    monkeypatch.setattr(search, "available_cores", lambda: 2)
+    one = _one_process(name, params)
+    auto = check(compile_spec(build(resolve(name), params)), CheckOptions())
+    assert (auto.verdict, auto.stats.workers, auto.stats.exact) == (one.verdict, 2, False)
+    if one.verdict is Verdict.HOLDS:
+        assert (auto.stats.distinct, auto.stats.generated) == (one.stats.distinct, one.stats.generated)
     else:
         assert len(auto.violation.trace) == len(one.violation.trace)

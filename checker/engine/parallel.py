@@ -26,6 +26,7 @@ import multiprocessing
 import os
 import pickle
 import time
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
@@ -34,6 +35,7 @@ from typing import Any
 from checker.engine.frontier import Queue
 from checker.engine.visited import FingerprintSet
 from checker.model import Model, PropertyFailure, SpecRuntimeError
+from checker.spec import Choice
 
 
 def available_cores() -> int:
@@ -55,7 +57,7 @@ class Found:
     length: int  # the counterexample's number of steps
     fp: int  # the violating state (for "step": the state the step starts from)
     failure: PropertyFailure | None = None
-    target: int | None = None  # for "step": the fingerprint the step reaches
+    target: Any = None  # for "step": what the step reaches (its key: a fingerprint or itself)
     where: str = ""
     message: str = ""
     details: str = ""
@@ -91,6 +93,7 @@ class _Worker:
         visited: FingerprintSet | None = None,
         level: int = 0,
         live: Any = None,
+        by_hash: bool = False,
     ):
         self.model = model
         self.key = key
@@ -105,24 +108,36 @@ class _Worker:
         self.check_step = model.step_checker()
         self.check_invariants = model.invariant_checker()
         self.progress_actions = [not a.definition.is_fault for a in model.actions]
-        self.held: list[dict[int, Any]] = [{} for _ in range(count)]
+        self.held: list[dict[Any, Any]] = [{} for _ in range(count)]
+        # who owns a state: its fingerprint modulo the workers, or (after an exact search
+        # turned to fingerprints) its hash(), as it was while the states were kept whole
+        self.by_hash = by_hash
+        # what replaces this worker after a command (see _ExactWorker._convert)
+        self.successor: _Worker | None = None
 
     def serve(self, conn: Connection) -> None:
         gc.disable()
+        worker = self
         while True:
             command, payload = pickle.loads(conn.recv_bytes())
             if command == "stop":
                 return
-            handler = getattr(self, "_" + command)
+            handler = getattr(worker, "_" + command)
             try:
                 reply = handler(payload)
             except SpecRuntimeError as err:
                 found = Found(
-                    "error", self.level, 0, None, None, err.where, err.message, err.details()
+                    "error", worker.level, 0, None, None, err.where, err.message, err.details()
                 )
                 report = LevelReport(found=found)
-                reply = (report, [([], [])] * self.count) if command == "expand" else report
+                reply = (report, worker.empty_outbox()) if command == "expand" else report
             conn.send_bytes(pickle.dumps(reply, pickle.HIGHEST_PROTOCOL))
+            if worker.successor is not None:
+                worker = worker.successor
+
+    def empty_outbox(self) -> Any:
+        """What `_expand` sends the other owners when it sends nothing."""
+        return [([], [])] * self.count
 
     # --- the phases of a level ---------------------------------------------------------
 
@@ -155,7 +170,7 @@ class _Worker:
         check_step = self.check_step
         admits = model.admits if model.constraints else None
         outbox: list[tuple[list[int], list[int]]] = [([], []) for _ in range(count)]
-        held = self.held
+        held, by_hash = self.held, self.by_hash
         steps = self.level
         live, base = self.live, 3 * self.index
         for done in range(len(self.frontier)):
@@ -182,7 +197,7 @@ class _Worker:
                     raise model.invalid_state(nxt, tr) from err
                 if nfp == fp:
                     continue
-                owner = nfp % count
+                owner = (hash(nxt) if by_hash else nfp) % count
                 if owner == index:
                     if nfp not in visited:
                         self._admit(nxt, nfp, fp, report, steps + 1)
@@ -264,19 +279,229 @@ class _Worker:
         self.frontier.push((st, fp))
 
 
+#: the parent of a state this worker did not reach itself: an initial state, or one a
+#: single-process search reached before handing over (the coordinator knows its path)
+ROOT = -1
+
+
+class _ExactWorker(_Worker):
+    """A worker keeping whole states, as one process does in exact mode.
+
+    It owns the states whose `hash()` modulo the workers is its index: forked workers
+    share the hash's secret, so each state has one owner, found without fingerprinting
+    it. Owned successors are looked up at once; the others are held back, each once
+    per level, and shipped whole to their owners at the end of the level, who keep
+    those they have not seen. Shipping every distinct foreign successor costs less than
+    fingerprinting every successor (the exchange of fingerprint-mode workers): on
+    paxos, two workers ship about one state per state expanded and generate four.
+
+    A state's identity across processes is a number: `k * count + index` for the k-th
+    state this worker numbered. `seen` maps each owned state to its parent's number,
+    or ROOT; the path to a state is followed back by asking owners (`_path`).
+    """
+
+    def __init__(
+        self,
+        model: Model,
+        options: Any,
+        index: int,
+        count: int,
+        inherited: dict[Any, Any] | None,
+        level: int,
+        live: Any,
+    ):
+        super().__init__(model, None, options, index, count, None, level, live)
+        self.inherited = inherited
+        # owned state -> its parent's number (ROOT for initial and inherited states)
+        self.seen: dict[Any, int] = (
+            {} if inherited is None else {st: ROOT for st in inherited if hash(st) % count == index}
+        )
+        self.states: list[Any] = []  # the numbered states, by k
+
+    def empty_outbox(self) -> Any:
+        return [b""] * self.count
+
+    def _seed(self, states: list[Any]) -> LevelReport:
+        report = LevelReport(fired=[0] * len(self.model.actions))
+        for st in states:
+            if st not in self.seen:
+                self._take(st, ROOT, report, 0)
+                if report.found:
+                    break
+        return report
+
+    def _adopt(self, states: list[Any]) -> None:
+        """Number and queue states already seen and checked (handed over), to expand."""
+        numbered, count, index = self.states, self.count, self.index
+        for st in states:
+            self.frontier.push((st, len(numbered) * count + index))
+            numbered.append(st)
+
+    def _expand(self, deadline: float | None) -> tuple[LevelReport, list[bytes]]:
+        """Expand this level's states; returns, per owner, the pickled states held for it
+        (new to this worker in this level, perhaps not to their owner)."""
+        model, seen, held = self.model, self.seen, self.held
+        count, index = self.count, self.index
+        report = LevelReport(fired=[0] * len(model.actions))
+        fired, progress_actions = report.fired, self.progress_actions
+        check_step = self.check_step
+        admits = model.admits if model.constraints else None
+        validate, choice = model.validate, Choice
+        steps = self.level
+        live, base = self.live, 3 * self.index
+        for done in range(len(self.frontier)):
+            if live is not None and done % _TICK == 0:
+                live[base : base + 3] = [done, report.generated, report.new]
+            if deadline is not None and time.monotonic() >= deadline:
+                report.timed_out, report.queued = True, len(self.frontier)
+                return report, self.empty_outbox()
+            st, number = self.frontier.pop()
+            progress = False
+            for action, params, items in model.step_groups(st):
+                report.generated += len(items)
+                fired[action] += len(items)
+                if progress_actions[action]:
+                    progress = True
+                for item in items:
+                    nxt = item[0] if type(item) is choice or isinstance(item, choice) else item
+                    if nxt is st:  # a stutter returned as the state itself
+                        continue
+                    try:
+                        owner = hash(nxt) % count
+                        mine = owner == index
+                        new = nxt not in (seen if mine else held[owner])
+                        # an equal state has the same owner; only step invariants care
+                        stutter = mine and not new and check_step is not None and nxt == st
+                    except Exception as err:
+                        raise model.invalid_state(nxt, model.transition(action, params, item)) from err
+                    if stutter:
+                        continue
+                    if new:
+                        if admits is not None and not admits(nxt):
+                            continue
+                        try:
+                            validate(nxt, st)  # refuses what fingerprints refuse
+                        except (SpecRuntimeError, TypeError) as err:
+                            tr = model.transition(action, params, item)
+                            raise model.invalid_state(nxt, tr) from err
+                        if mine:
+                            self._take(nxt, number, report, steps + 1)
+                            if report.found:
+                                return report, self.empty_outbox()
+                        else:
+                            held[owner][nxt] = number
+                    if check_step is not None:
+                        failure = check_step(st, nxt)
+                        if failure:  # the level goes on: a new state's invariants come first
+                            report.found = Found("step", steps + 1, number, failure, nxt)
+                            return report, self._pack()
+            if not progress and self.options.check_deadlock and not model.is_terminal(st):
+                report.found = Found("deadlock", steps, number)
+                return report, self.empty_outbox()
+        report.queued = len(self.frontier)
+        return report, self._pack()
+
+    def _pack(self) -> list[bytes]:
+        """The held states, pickled per owner (with their parents' numbers); then forgotten."""
+        batches = []
+        for owner, states in enumerate(self.held):
+            if owner == self.index or not states:
+                batches.append(b"")
+                continue
+            batches.append(pickle.dumps((list(states), list(states.values())), _PROTOCOL))
+            states.clear()
+        return batches
+
+    def _receive(self, batches: list[bytes]) -> LevelReport:
+        """Keep, check and queue the shipped states not seen before; end the level."""
+        report = LevelReport(fired=[0] * len(self.model.actions))
+        seen, length = self.seen, self.level + 1
+        for blob in batches:
+            if not blob:
+                continue
+            states, parents = pickle.loads(blob)
+            for st, parent in zip(states, parents):
+                if st not in seen:
+                    self._take(st, parent, report, length)
+                    if report.found:
+                        return report
+        self.level += 1
+        return report
+
+    def _take(self, st: Any, parent: int, report: LevelReport, length: int) -> None:
+        """Number a new owned state, check it, queue it (`length`: steps to it)."""
+        number = len(self.states) * self.count + self.index
+        self.states.append(st)
+        self.seen[st] = parent
+        self._check(st, number, report, length)
+
+    def _path(self, number: int) -> tuple[Any, int]:
+        """The numbered state and its parent's number (ROOT if none known here)."""
+        st = self.states[number // self.count]
+        return st, self.seen[st]
+
+    def _number(self, _: Any) -> bytes:
+        """The fingerprints of the numbered states, by k (to turn to fingerprints)."""
+        fingerprint = self.model.fingerprint
+        return array("Q", map(fingerprint, self.states)).tobytes()
+
+    def _convert(self, tables: list[bytes]) -> None:
+        """Become a fingerprint-mode worker (owning by hash, as before): every owned state
+        goes into a FingerprintSet with its parent's fingerprint, taken from `tables`
+        (every worker's `_number`); the queue is keyed by fingerprints."""
+        fps = [array("Q", blob) for blob in tables]
+        count, mine = self.count, fps[self.index]
+        fingerprint, inherited = self.model.fingerprint, self.inherited
+        visited = FingerprintSet()
+        for k, st in enumerate(self.states):
+            parent = self.seen.pop(st)
+            if parent == ROOT and inherited is not None and st in inherited:
+                self.seen[st] = ROOT  # inherited: added below with the others
+                continue
+            visited.add_new(mine[k], None if parent == ROOT else fps[parent % count][parent // count])
+        for st in self.seen:  # the inherited states this worker owns
+            parent_state = inherited[st] if inherited is not None else None
+            visited.add_new(
+                fingerprint(st), None if parent_state is None else fingerprint(parent_state)
+            )
+        worker = _Worker(
+            self.model,
+            fingerprint,
+            self.options,
+            self.index,
+            count,
+            visited,
+            self.level,
+            self.live,
+            by_hash=True,
+        )
+        while len(self.frontier):
+            st, number = self.frontier.pop()
+            worker.frontier.push((st, mine[number // count]))
+        self.seen, self.states = {}, []
+        self.successor = worker
+
+
+_PROTOCOL = pickle.HIGHEST_PROTOCOL
+
+
 def _serve(
     model: Model,
     key: Any,
     options: Any,
     index: int,
     count: int,
-    visited: FingerprintSet | None,
+    visited: Any,
     level: int,
     live: Any,
     conn: Connection,
 ) -> None:
     try:
-        _Worker(model, key, options, index, count, visited, level, live).serve(conn)
+        if key is None:  # exact: `visited`, if given, is the whole states seen so far
+            worker: _Worker = _ExactWorker(model, options, index, count, visited, level, live)
+        else:
+            worker = _Worker(model, key, options, index, count, visited, level, live)
+        worker.serve(conn)
     except (EOFError, KeyboardInterrupt):
         pass
     finally:
@@ -292,12 +517,16 @@ class Pool:
         key: Any,
         options: Any,
         count: int,
-        visited: FingerprintSet | None = None,
+        visited: Any = None,
         level: int = 0,
     ):
-        """Fork `count` workers; each inherits `visited` (states seen so far) if given."""
+        """Fork `count` workers; each inherits `visited` (states seen so far) if given.
+        With `key` None the workers keep whole states (`_ExactWorker`) and `visited`, if
+        given, is a `Visited` of whole states; otherwise a `FingerprintSet`."""
         context = multiprocessing.get_context("fork")
         self.count = count
+        self.exact = key is None  # whole states, owned by hash(), until `fingerprints`
+        self.by_key = not self.exact  # states owned by their key (a fingerprint) modulo count
         self.conns: list[Connection] = []
         self.procs = []
         # each worker's (expanded, generated, new) so far in the level it is expanding
@@ -334,6 +563,12 @@ class Pool:
             if tick is not None and pending:
                 tick()
         return [answers[i] for i in range(self.count)]
+
+    def fingerprints(self) -> None:
+        """Turn exact workers into fingerprint-mode ones (each keeps owning by hash())."""
+        tables = self.ask_all("number", [None] * self.count)
+        self.ask_all("convert", [tables] * self.count)
+        self.exact = False
 
     def live_counts(self) -> tuple[int, int, int]:
         """(expanded, generated, new) summed over the workers, in the level under way."""

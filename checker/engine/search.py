@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import pickle
 import time
 from collections.abc import Callable
 from typing import Any
 
 from checker.engine.frontier import make_frontier
+from checker.engine.parallel import ROOT as _ROOT
 from checker.engine.parallel import Found, Pool, available_cores, can_fork
 from checker.engine.result import (
     ActionCoverage,
@@ -55,6 +57,10 @@ _CONTENTION = 1.2
 _WORTH = 1.6
 _SAMPLE = 256  # queued states whose successors are fingerprinted to predict the gain
 _SAMPLE_SECONDS = 0.1  # ...or as many as are expanded in this long
+# Exact workers ship each successor another owner holds, once per worker and level:
+# with two workers, 0.90 states per state expanded on paxos (3 nodes, 1 fault) and 0.81
+# on paxos-lamport (ballots=3), so about 1.8 times the share owned by others.
+_SHIPPED = 1.8
 _PAUSE = "pause"
 _PAUSED: Any = object()
 
@@ -225,17 +231,20 @@ class _Search:
         if result is not _PAUSED:
             return result
         self.auto_reason = (
-            f"{per_state * 1e6:.0f} us per state, fingerprints {share:.0%} of a worker's "
-            f"time, predicted {gain:.1f}x"
+            f"{per_state * 1e6:.0f} us per state, "
+            f"{'shipping' if self.exact else 'fingerprints'} {share:.0%} of a worker's time, "
+            f"predicted {gain:.1f}x"
         )
         return self._run_parallel(cores, handover=True)
 
     def _predicted_gain(self, cores: int, per_state: float) -> tuple[float, float]:
         """How much faster `cores` workers should be than this process, and the share of
-        a worker's time its extra work (fingerprinting every successor) would take.
+        a worker's time its extra work would take: fingerprinting every successor (in
+        fingerprint mode), or (exact) hashing every successor to find its owner and
+        shipping about one state per state expanded (pickled and unpickled).
 
-        Measured on a few queued states: their successors per state and the time to
-        fingerprint one. A spec error met here is left for the search to report.
+        Measured on a few queued states: their successors per state and the cost of
+        that extra work for one. A spec error met here is left for the search to report.
         """
         model = self.model
         successors: list[Any] = []
@@ -249,13 +258,23 @@ class _Search:
                 sampled += 1
                 if time.perf_counter() > until:
                     break
+            sampled = max(1, sampled)
             start = time.perf_counter()
-            for nxt in successors:
-                model.fingerprint(nxt)
-            per_fingerprint = (time.perf_counter() - start) / max(1, len(successors))
+            if self.exact:
+                for nxt in successors:
+                    hash(nxt)
+                hashing = time.perf_counter() - start
+                shipped = successors[:sampled] or [None]
+                start = time.perf_counter()
+                pickle.loads(pickle.dumps(shipped, pickle.HIGHEST_PROTOCOL))
+                per_ship = (time.perf_counter() - start) / len(shipped)
+                extra = hashing / sampled + per_ship * _SHIPPED * (cores - 1) / cores
+            else:
+                for nxt in successors:
+                    model.fingerprint(nxt)
+                extra = (time.perf_counter() - start) / sampled
         except Exception:
             return 0.0, 0.0
-        extra = per_fingerprint * len(successors) / max(1, sampled)
         share = extra / (per_state + extra)
         return cores * (1 - share) / _CONTENTION, share
 
@@ -287,7 +306,6 @@ class _Search:
         return (
             options.workers != 1
             and options.strategy is Strategy.BFS
-            and options.exact is not True
             and options.symmetry != "count"
             and options.max_depth is None
             and self.recorder is None
@@ -503,22 +521,24 @@ class _Search:
     def _run_parallel(self, count: int, handover: bool = False) -> Result:
         """Level-synchronous BFS on `count` forked workers (see `engine.parallel`).
 
-        With `handover`, this search has just finished a level: the workers inherit its
-        visited set (by fork) and share out the next level's states; otherwise they
-        start from the initial states.
+        Exact searches stay exact on the workers (states owned by their hash()), and by
+        default turn to fingerprints as one process would, once big; fingerprint
+        searches own states by fingerprint. With `handover`, this search has just
+        finished a level: the workers inherit its visited set (by fork) and share out
+        the next level's states; otherwise they start from the initial states.
         """
-        if self.exact:  # ownership is by fingerprint
-            if handover:
-                self._to_fingerprints()
-            self.key, self.exact, self.exact_until = self.model.fingerprint, False, None
-        model, key = self.model, self.key
+        model, exact = self.model, self.exact
+        key = None if exact else self.key
+        owner: Callable[[Any, Any], int] = (
+            (lambda st, fp: hash(st) % count) if exact else (lambda st, fp: fp % count)
+        )
         self.workers = count
-        shares: list[list[tuple[Any, int]]] = [[] for _ in range(count)]
+        shares: list[list[Any]] = [[] for _ in range(count)]
         if handover:
             frontier = self.frontier
             while len(frontier):
                 st, fp, _ = frontier.pop()
-                shares[fp % count].append((st, fp))
+                shares[owner(st, fp)].append(st if exact else (st, fp))
             inherited = self.visited
         else:
             inherited = None
@@ -527,13 +547,13 @@ class _Search:
                     self.generated += 1
                     if model.constraints and not model.admits(st):
                         continue
-                    fp = key(st)
-                    shares[fp % count].append((st, fp))
+                    fp = self.key(st)
+                    shares[owner(st, fp)].append(st if exact else (st, fp))
             except SpecRuntimeError as err:
                 error = SpecError(err.where, err.message, None)
                 return Result(Verdict.SPEC_ERROR, self._stats(), error=error)
         pool = Pool(model, key, self.options, count, inherited, self.level + 1 if handover else 0)
-        remote = _Remote(pool)
+        remote = _Remote(pool, inherited if exact else None)
         remote.count = len(inherited) if inherited is not None else 0
         self.visited = remote  # type: ignore[assignment]
         try:
@@ -585,8 +605,11 @@ class _Search:
             if found is not None and found.kind != "step":
                 break
             outboxes = [outbox for _, outbox in expanded]
-            wanted = pool.ask_all("claim", [[box[o] for box in outboxes] for o in range(count)])
-            batches = pool.ask_all("ship", [[w[s] for w in wanted] for s in range(count)])
+            if pool.exact:  # the held states themselves, straight to their owners
+                batches = outboxes
+            else:  # fingerprints first; then the states their owners want
+                wanted = pool.ask_all("claim", [[box[o] for box in outboxes] for o in range(count)])
+                batches = pool.ask_all("ship", [[w[s] for w in wanted] for s in range(count)])
             received = self._absorb(
                 pool.ask_all("receive", [[b[o] for b in batches] for o in range(count)])
             )
@@ -595,6 +618,10 @@ class _Search:
             if fresh:
                 level += 1
                 self.max_steps = level
+            if pool.exact and self.exact_until is not None and len(self.visited) >= self.exact_until:
+                pool.fingerprints()  # as one process would: 16 bytes a state from now on
+                self.visited.inherited = None  # type: ignore[attr-defined]
+                self.key, self.exact, self.exact_until = self.model.fingerprint, False, None
         self.frontier_size = 0
         if found is None:
             return self._finish(None)
@@ -768,20 +795,52 @@ def _rank(found: Found) -> tuple[int, int]:
 
 
 class _Remote:
-    """The coordinator's view of the workers' visited sets: counts, and parents on demand."""
+    """The coordinator's view of the workers' visited sets: counts, and paths on demand.
 
-    def __init__(self, pool: Pool):
+    Keys are fingerprints, or (exact workers) the numbers workers give their states;
+    an exact path ends at a state the workers did not reach, whose path is in
+    `inherited` (the visited set of the search that handed over) if it is there.
+    """
+
+    def __init__(self, pool: Pool, inherited: Visited | None = None):
         self.pool = pool
         self.count = 0
+        self.inherited = inherited
 
     def __len__(self) -> int:
         return self.count
 
     def parent(self, fp: int) -> int | None:
-        return self.pool.ask(fp % self.pool.count, "parent", fp)
+        pool = self.pool
+        if pool.exact:
+            return pool.ask(fp % pool.count, "path", fp)[1]
+        if pool.count and not pool.by_key:  # owned by hash(): any worker may know it
+            for worker in range(pool.count):
+                found = pool.ask(worker, "parent", fp)
+                if found is not None:
+                    return found
+            return None
+        return pool.ask(fp % pool.count, "parent", fp)
 
     def __contains__(self, fp: int) -> bool:
+        if self.pool.exact:
+            return True  # numbers are only ever of states the workers took
         return self.parent(fp) is not None
 
-    def path_to(self, fp: int) -> list[int]:
-        return path_by_parents(self.parent, fp)  # type: ignore[arg-type]
+    def path_to(self, fp: int) -> list[Any]:
+        """The path to a state: fingerprints, or (exact workers) the states themselves."""
+        pool = self.pool
+        if not pool.exact:
+            return path_by_parents(self.parent, fp)  # type: ignore[arg-type]
+        path = []
+        number = fp
+        while True:
+            st, number = pool.ask(number % pool.count, "path", number)
+            path.append(st)
+            if number == _ROOT:
+                break
+        path.reverse()
+        inherited = self.inherited
+        if inherited is not None and path[0] in inherited:
+            path[:1] = inherited.path_to(path[0])
+        return path
