@@ -347,6 +347,9 @@ def test_handed_over_exact_workers_turn_to_fingerprints_when_big(monkeypatch, na
     auto = check(compile_spec(build(resolve(name), params)), CheckOptions())
     assert (auto.verdict, auto.stats.workers, auto.stats.exact) == (one.verdict, 2, False)
     if one.verdict is Verdict.HOLDS:
-        assert (auto.stats.distinct, auto.stats.generated) == (one.stats.distinct, one.stats.generated)
+        assert (auto.stats.distinct, auto.stats.generated) == (
+            one.stats.distinct,
+            one.stats.generated,
+        )
     else:
         assert len(auto.violation.trace) == len(one.violation.trace)

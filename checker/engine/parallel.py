@@ -373,7 +373,9 @@ class _ExactWorker(_Worker):
                         # an equal state has the same owner; only step invariants care
                         stutter = mine and not new and check_step is not None and nxt == st
                     except Exception as err:
-                        raise model.invalid_state(nxt, model.transition(action, params, item)) from err
+                        raise model.invalid_state(
+                            nxt, model.transition(action, params, item)
+                        ) from err
                     if stutter:
                         continue
                     if new:
@@ -458,7 +460,9 @@ class _ExactWorker(_Worker):
             if parent == ROOT and inherited is not None and st in inherited:
                 self.seen[st] = ROOT  # inherited: added below with the others
                 continue
-            visited.add_new(mine[k], None if parent == ROOT else fps[parent % count][parent // count])
+            visited.add_new(
+                mine[k], None if parent == ROOT else fps[parent % count][parent // count]
+            )
         for st in self.seen:  # the inherited states this worker owns
             parent_state = inherited[st] if inherited is not None else None
             visited.add_new(

@@ -618,7 +618,11 @@ class _Search:
             if fresh:
                 level += 1
                 self.max_steps = level
-            if pool.exact and self.exact_until is not None and len(self.visited) >= self.exact_until:
+            if (
+                pool.exact
+                and self.exact_until is not None
+                and len(self.visited) >= self.exact_until
+            ):
                 pool.fingerprints()  # as one process would: 16 bytes a state from now on
                 self.visited.inherited = None  # type: ignore[attr-defined]
                 self.key, self.exact, self.exact_until = self.model.fingerprint, False, None
