@@ -22,6 +22,7 @@ Workers are forked, so they share the compiled model without pickling it.
 from __future__ import annotations
 
 import gc
+import io
 import multiprocessing
 import os
 import pickle
@@ -109,6 +110,7 @@ class _Worker:
         self.check_invariants = model.invariant_checker()
         self.progress_actions = [not a.definition.is_fault for a in model.actions]
         self.held: list[dict[Any, Any]] = [{} for _ in range(count)]
+        self.witnessed: set[int] = set()  # the reachability properties this worker saw hold
         # who owns a state: its fingerprint modulo the workers, or (after an exact search
         # turned to fingerprints) its hash(), as it was while the states were kept whole
         self.by_hash = by_hash
@@ -271,8 +273,10 @@ class _Worker:
         report.new += 1
         model = self.model
         failure = self.check_invariants(st)
-        if model.reachables:
-            report.witnessed.update(model.witnessed(st))
+        if len(self.witnessed) < len(model.reachables):  # until this worker has seen them all
+            found = model.witnessed(st)
+            report.witnessed.update(found)
+            self.witnessed.update(found)
         if failure:
             report.found = Found("invariant", length, fp, failure)
             return
@@ -317,9 +321,17 @@ class _ExactWorker(_Worker):
             {} if inherited is None else {st: ROOT for st in inherited if hash(st) % count == index}
         )
         self.states: list[Any] = []  # the numbered states, by k
+        # one pickle stream to each other worker and one from each, memo kept between
+        # levels: a part shipped before (a message, a node's record) travels as a
+        # reference, and arrives as the object that came before
+        self._outs = [io.BytesIO() for _ in range(count)]
+        self._picklers = [pickle.Pickler(out, _PROTOCOL) for out in self._outs]
+        self._ins = [io.BytesIO() for _ in range(count)]
+        self._unpicklers = [pickle.Unpickler(stream) for stream in self._ins]
+        self._shipped = [0] * count  # states pickled to each owner since its memo was new
 
     def empty_outbox(self) -> Any:
-        return [b""] * self.count
+        return [None] * self.count
 
     def _seed(self, states: list[Any]) -> LevelReport:
         report = LevelReport(fired=[0] * len(self.model.actions))
@@ -403,25 +415,44 @@ class _ExactWorker(_Worker):
         report.queued = len(self.frontier)
         return report, self._pack()
 
-    def _pack(self) -> list[bytes]:
-        """The held states, pickled per owner (with their parents' numbers); then forgotten."""
-        batches = []
+    def _pack(self) -> list[tuple[bool, bytes] | None]:
+        """The held states with their parents' numbers, pickled per owner on the stream to
+        it; then forgotten. Each batch says whether the stream's memo was emptied first
+        (its references keep everything shipped alive, so now and then it is)."""
+        batches: list[tuple[bool, bytes] | None] = []
         for owner, states in enumerate(self.held):
             if owner == self.index or not states:
-                batches.append(b"")
+                batches.append(None)
                 continue
-            batches.append(pickle.dumps((list(states), list(states.values())), _PROTOCOL))
+            pickler, out = self._picklers[owner], self._outs[owner]
+            fresh = self._shipped[owner] >= _MEMO_STATES
+            if fresh:
+                pickler.clear_memo()
+                self._shipped[owner] = 0
+            self._shipped[owner] += len(states)
+            out.seek(0)
+            out.truncate()
+            pickler.dump((list(states), list(states.values())))
+            batches.append((fresh, out.getvalue()))
             states.clear()
         return batches
 
-    def _receive(self, batches: list[bytes]) -> LevelReport:
+    def _receive(self, batches: list[tuple[bool, bytes] | None]) -> LevelReport:
         """Keep, check and queue the shipped states not seen before; end the level."""
         report = LevelReport(fired=[0] * len(self.model.actions))
         seen, length = self.seen, self.level + 1
-        for blob in batches:
-            if not blob:
+        for sender, batch in enumerate(batches):
+            if batch is None:
                 continue
-            states, parents = pickle.loads(blob)
+            fresh, blob = batch
+            unpickler, stream = self._unpicklers[sender], self._ins[sender]
+            if fresh:
+                unpickler.memo.clear()
+            stream.seek(0)
+            stream.truncate()
+            stream.write(blob)
+            stream.seek(0)
+            states, parents = unpickler.load()
             for st, parent in zip(states, parents):
                 if st not in seen:
                     self._take(st, parent, report, length)
@@ -487,6 +518,7 @@ class _ExactWorker(_Worker):
 
 
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
+_MEMO_STATES = 1 << 17  # states pickled to one owner before the stream's memo is emptied
 
 
 def _serve(
