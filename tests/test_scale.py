@@ -353,3 +353,20 @@ def test_handed_over_exact_workers_turn_to_fingerprints_when_big(monkeypatch, na
         )
     else:
         assert len(auto.violation.trace) == len(one.violation.trace)
+
+
+@pytest.mark.parametrize(("name", "params"), [PARALLEL[1], PARALLEL[4]], ids=["holds", "violated"])
+def test_exact_workers_renew_their_pickle_memos_without_losing_anything(monkeypatch, name, params):
+    import checker.engine.parallel as parallel
+
+    monkeypatch.setattr(parallel, "_MEMO_STATES", 1)  # a new memo for every batch
+    one = _one_process(name, params)
+    two = check(compile_spec(build(resolve(name), params)), CheckOptions(workers=2))
+    assert (two.verdict, two.stats.workers) == (one.verdict, 2)
+    if one.violation is None:
+        assert (two.stats.distinct, two.stats.generated) == (
+            one.stats.distinct,
+            one.stats.generated,
+        )
+    else:  # (the workers stop at the end of the level)
+        assert len(two.violation.trace) == len(one.violation.trace)
