@@ -1,22 +1,27 @@
 """Breadth-first search on several processes, each owning a share of the states.
 
-Worker `w` owns the states whose fingerprint modulo the number of workers is `w`:
-it alone keeps them in its visited set, checks their invariants and expands them.
-The search advances one BFS level at a time, in four exchanges through the
-coordinator (this process), which only forwards bytes:
+A state has one owner among the workers: it alone keeps it in its visited set, checks
+its invariants and expands it. The search advances one BFS level at a time, through
+the coordinator (this process), which only forwards bytes. Successors a worker owns
+are looked up at once; the others are held back, each once per level, and then:
 
-1. every worker expands its states of the level; successors it owns are checked
-   against its own visited set at once, the others are held back and only their
-   fingerprints (with the parent's) are sent, to their owners;
-2. each owner keeps the fingerprints it has not seen and answers which it wants;
-3. the senders ship just those states, pickled;
-4. the owners check the shipped states' invariants and queue them for the next level.
+- exact searches (`_ExactWorker`: whole states, owned by `hash()` modulo the workers)
+  ship the held states themselves to their owners, who keep the ones they have not
+  seen. Two exchanges a level (expand, receive). Pickle streams between each pair of
+  workers keep their memo from level to level, so a part shipped before (a message, a
+  node's record) travels as a reference.
+- fingerprint searches (`_Worker`: owned by fingerprint modulo the workers) send only
+  fingerprints (with the parent's) first; each owner answers which it has not seen,
+  and just those states are shipped: four exchanges (expand, claim, ship, receive), the
+  design of Stern and Dill's parallel Murphi and of distributed TLC.
 
-So a state crosses between processes at most once, and only when it is new (the
-design of Stern and Dill's parallel Murphi and of distributed TLC). Levels keep BFS's
-guarantee: a violation found at a level has the shortest length; the search ends at
-the first level where any worker finds one, and reports the shortest of them.
-Workers are forked, so they share the compiled model without pickling it.
+Exact workers turn into fingerprint ones between levels when a default search gets
+big (they keep owning by hash()). Shipping a distinct held state costs less than
+fingerprinting every successor: on paxos with 3 nodes and 1 fault, two exact workers
+ship about 0.9 states per state and generate 3.8. Levels keep BFS's guarantee: a
+violation found at a level has the shortest length; the search ends at the first
+level where any worker finds one, and reports the shortest of them. Workers are
+forked, so they share the compiled model (and `hash()`'s secret) without pickling it.
 """
 
 from __future__ import annotations

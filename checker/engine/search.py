@@ -47,12 +47,15 @@ _QUIET_COLLECTIONS = 2  # ...and after this many in a row found none, no more
 _EXACT_UNTIL = 1 << 18  # by default, states kept whole up to this many, then fingerprints
 _PROBE_SECONDS = 1.0  # a search still running after this long may move to more processes
 _PARALLEL_FROM = 100e-6  # ...when a state costs at least this many seconds to expand
-# ...and the predicted gain is at least _WORTH. Workers fingerprint every successor (one
-# process keeping whole states fingerprints none), and two busy cores slowed each other by
-# _CONTENTION here (bench/run.py --ceiling: two independent runs took 1.02-1.46x as long).
-# The prediction leaves out shipping states, level barriers and each worker's own memos:
-# measured on this 2-core machine, paxos-lamport with ballots=3, predicted 1.4-1.5x, ran
-# 0.85-1.01x as fast on two workers. Hence a bar well above 1.
+# ...and the predicted gain is at least _WORTH. A worker's extra work is hashing each
+# successor for its owner and shipping the ones others own (exact), or fingerprinting
+# every successor (fingerprints; one process keeping whole states does neither), and two
+# busy cores slowed each other by _CONTENTION here (bench/run.py --ceiling: two
+# independent runs took 1.02-1.46x as long). The prediction leaves out level barriers,
+# each worker's own memos and the slower look-ups of shipped copies: measured on this
+# 2-core machine, paxos with 3 nodes and 1 fault, predicted 1.6x (127-192 us per state,
+# shipping 6-7%), two workers ran 1.0-1.4x as fast as one process; at 1.35 the bar let
+# paxos-lamport with ballots=3 move, predicted 1.5x, for no gain. Hence a bar above 1.
 _CONTENTION = 1.2
 _WORTH = 1.6
 _SAMPLE = 256  # queued states whose successors are fingerprinted to predict the gain
