@@ -280,7 +280,7 @@ _COMMON_OPTIONS = [
         type=click.IntRange(min=1),
         default=None,
         metavar="N",
-        help="Processes for a BFS fingerprint search (default: all cores when a state "
+        help="Processes for a BFS search (default: all cores when a state "
         "costs 100 us or more to expand and workers are predicted to be 1.6x faster, "
         "else 1).",
     ),

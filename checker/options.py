@@ -58,7 +58,7 @@ class CheckOptions:
     #: record the state graph (states and labelled edges) while it has at most this many
     #: states; None records nothing. For drawing small spaces, not for big runs.
     graph_limit: int | None = None
-    #: processes for a breadth-first fingerprint search: 1 is this process only; N > 1
+    #: processes for a breadth-first search: 1 is this process only; N > 1
     #: forks N workers that own a share of the states each; None decides by itself:
     #: a search still running after a second, whose states cost at least 100
     #: microseconds each and for which workers are predicted to be 1.6x faster, hands
