@@ -370,3 +370,40 @@ def test_exact_workers_renew_their_pickle_memos_without_losing_anything(monkeypa
         )
     else:  # (the workers stop at the end of the level)
         assert len(two.violation.trace) == len(one.violation.trace)
+
+
+@pytest.mark.parametrize("exact", [False, True])
+def test_workers_skip_stutters_and_find_a_step_violation(exact):
+    """Stutters (equal or identical states) are skipped by workers as by one process;
+    a broken step invariant is reported with the step that breaks it."""
+    stutters = check(Stuttering(), CheckOptions(exact=exact, workers=2, check_deadlock=False))
+    assert (stutters.verdict, stutters.stats.workers) == (Verdict.HOLDS, 2)
+    assert (stutters.stats.distinct, stutters.stats.generated) == (3, 9)
+    result = check(Jumps(), CheckOptions(exact=exact, workers=2, check_deadlock=False))
+    assert (result.verdict, result.stats.workers) == (Verdict.VIOLATED, 2)
+    assert (result.violation.property, result.violation.kind.value) == (
+        "small_steps",
+        "step invariant",
+    )
+    assert [step.state.n for step in result.violation.trace.steps] == [0, 1, 2, 3, 5]
+
+
+class Jumps(Spec):
+    """Counts up by one; from 3 it may also jump by two, which breaks small_steps."""
+
+    def init_states(self):
+        yield State(n=0)
+
+    @action
+    def up(self, s):
+        if s.n < 6:
+            yield s.set(n=s.n + 1)
+
+    @action
+    def jump(self, s):
+        if s.n == 3:
+            yield s.set(n=5)
+
+    @step_invariant
+    def small_steps(self, s, t):
+        return t.n - s.n <= 1
