@@ -33,7 +33,7 @@ import os
 import pickle
 import time
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -179,14 +179,7 @@ class _Worker:
         outbox: list[tuple[list[int], list[int]]] = [([], []) for _ in range(count)]
         held, by_hash = self.held, self.by_hash
         steps = self.level
-        live, base = self.live, 3 * self.index
-        for done in range(len(self.frontier)):
-            if live is not None and done % _TICK == 0:
-                live[base : base + 3] = [done, report.generated, report.new]
-            if deadline is not None and time.monotonic() >= deadline:
-                report.timed_out, report.queued = True, len(self.frontier)
-                return report, outbox
-            st, fp = self.frontier.pop()
+        for st, fp in self._pending(report, deadline):
             progress = False
             for tr in model.successors(st):
                 report.generated += 1
@@ -225,6 +218,19 @@ class _Worker:
                 return report, outbox
         report.queued = len(self.frontier)
         return report, outbox
+
+    def _pending(self, report: LevelReport, deadline: float | None) -> Iterator[Any]:
+        """This level's queued states, popped one at a time, until the queue is empty or
+        the deadline has passed (then `report.timed_out`); publishes the live counters
+        every _TICK states. The monotonic clock is the same in every process."""
+        live, base = self.live, 3 * self.index
+        for done in range(len(self.frontier)):
+            if live is not None and done % _TICK == 0:
+                live[base : base + 3] = [done, report.generated, report.new]
+            if deadline is not None and time.monotonic() >= deadline:
+                report.timed_out = True
+                return
+            yield self.frontier.pop()
 
     def _claim(self, incoming: list[tuple[list[int], list[int]]]) -> list[list[int]]:
         """Keep the fingerprints not seen before; answer, per sender, which are wanted."""
@@ -365,14 +371,7 @@ class _ExactWorker(_Worker):
         admits = model.admits if model.constraints else None
         validate, choice = model.validate, Choice
         steps = self.level
-        live, base = self.live, 3 * self.index
-        for done in range(len(self.frontier)):
-            if live is not None and done % _TICK == 0:
-                live[base : base + 3] = [done, report.generated, report.new]
-            if deadline is not None and time.monotonic() >= deadline:
-                report.timed_out, report.queued = True, len(self.frontier)
-                return report, self.empty_outbox()
-            st, number = self.frontier.pop()
+        for st, number in self._pending(report, deadline):
             progress = False
             for action, params, items in model.step_groups(st):
                 report.generated += len(items)
@@ -418,7 +417,7 @@ class _ExactWorker(_Worker):
                 report.found = Found("deadlock", steps, number)
                 return report, self.empty_outbox()
         report.queued = len(self.frontier)
-        return report, self._pack()
+        return report, self.empty_outbox() if report.timed_out else self._pack()
 
     def _pack(self) -> list[tuple[bool, bytes] | None]:
         """The held states with their parents' numbers, pickled per owner on the stream to
