@@ -407,3 +407,14 @@ class Jumps(Spec):
     @step_invariant
     def small_steps(self, s, t):
         return t.n - s.n <= 1
+
+
+def test_a_step_violation_at_the_level_where_workers_turn_to_fingerprints(monkeypatch):
+    """The level that finds a broken step also takes the search past the switch to
+    fingerprints: the violation is reported from the exact workers' keys."""
+    import checker.engine.search as search
+
+    monkeypatch.setattr(search, "_EXACT_UNTIL", 5)  # states: 1, 2, 3, 4, then 6
+    result = check(Jumps(), CheckOptions(workers=2, check_deadlock=False))
+    assert (result.verdict, result.stats.workers) == (Verdict.VIOLATED, 2)
+    assert [step.state.n for step in result.violation.trace.steps] == [0, 1, 2, 3, 5]

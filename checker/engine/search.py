@@ -621,8 +621,9 @@ class _Search:
             if fresh:
                 level += 1
                 self.max_steps = level
-            if (
-                pool.exact
+            if (  # (not with something found: its keys are the exact workers' numbers)
+                found is None
+                and pool.exact
                 and self.exact_until is not None
                 and len(self.visited) >= self.exact_until
             ):
