@@ -360,7 +360,9 @@ class _ExactWorker(_Worker):
             self.frontier.push((st, len(numbered) * count + index))
             numbered.append(st)
 
-    def _expand(self, deadline: float | None) -> tuple[LevelReport, list[bytes]]:
+    def _expand(
+        self, deadline: float | None
+    ) -> tuple[LevelReport, list[tuple[bool, bytes] | None]]:
         """Expand this level's states; returns, per owner, the pickled states held for it
         (new to this worker in this level, perhaps not to their owner)."""
         model, seen, held = self.model, self.seen, self.held
