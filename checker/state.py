@@ -287,9 +287,9 @@ class Fingerprinter:
 
     In front of the memos by value sits one by identity: a successor shares most of
     its parts (messages, node records) with its parent as the very same objects, and
-    looking those up by `id` costs neither hashing nor comparing them (a record's
-    `==` runs in Python). The objects are kept alive while their ids are remembered,
-    so an id never stands for another object.
+    looking those up by `id` costs neither hashing nor comparing them (a tuple's hash
+    is not cached: hashing a record walks all of it). The objects are kept alive while
+    their ids are remembered, so an id never stands for another object.
     """
 
     def __init__(self, memo_limit: int = 1 << 17):

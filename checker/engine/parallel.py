@@ -165,11 +165,8 @@ class _Worker:
     def _expand(
         self, deadline: float | None
     ) -> tuple[LevelReport, list[tuple[list[int], list[int]]]]:
-        """Expand this level's states; returns the fingerprints bound for other owners.
-
-        Stops early (`timed_out`) once `time.monotonic()` passes `deadline`: the
-        monotonic clock is the same in every process of the machine.
-        """
+        """Expand this level's states (until `deadline`, see `_pending`); returns the
+        fingerprints bound for other owners."""
         model, key, visited = self.model, self.key, self.visited
         count, index = self.count, self.index
         report = LevelReport(fired=[0] * len(model.actions))

@@ -58,7 +58,8 @@ _PARALLEL_FROM = 100e-6  # ...when a state costs at least this many seconds to e
 # paxos-lamport with ballots=3 move, predicted 1.5x, for no gain. Hence a bar above 1.
 _CONTENTION = 1.2
 _WORTH = 1.6
-_SAMPLE = 256  # queued states whose successors are fingerprinted to predict the gain
+_SAMPLE = 256  # queued states whose successors are timed (hashed and shipped, or
+# fingerprinted) to predict the gain
 _SAMPLE_SECONDS = 0.1  # ...or as many as are expanded in this long
 # Exact workers ship each successor another owner holds, once per worker and level:
 # with two workers, 0.90 states per state expanded on paxos (3 nodes, 1 fault) and 0.81
