@@ -176,40 +176,42 @@ class _Worker:
         outbox: list[tuple[list[int], list[int]]] = [([], []) for _ in range(count)]
         held, by_hash = self.held, self.by_hash
         steps = self.level
+        choice = Choice
         for st, fp in self._pending(report, deadline):
             progress = False
-            for tr in model.successors(st):
-                report.generated += 1
-                action = tr[0]
-                fired[action] += 1
+            for action, params, items in model.step_groups(st):
+                report.generated += len(items)
+                fired[action] += len(items)
                 if progress_actions[action]:
                     progress = True
-                nxt = tr[2]
-                # a stutter is the state itself, or has its fingerprint (below)
-                if nxt is st or (admits is not None and not admits(nxt)):
-                    continue
-                try:
-                    nfp = key(nxt)
-                except (SpecRuntimeError, TypeError) as err:
-                    raise model.invalid_state(nxt, tr) from err
-                if nfp == fp:
-                    continue
-                owner = (hash(nxt) if by_hash else nfp) % count
-                if owner == index:
-                    if nfp not in visited:
-                        self._admit(nxt, nfp, fp, report, steps + 1)
-                        if report.found:
+                for item in items:
+                    nxt = item[0] if type(item) is choice or isinstance(item, choice) else item
+                    # a stutter is the state itself, or has its fingerprint (below)
+                    if nxt is st or (admits is not None and not admits(nxt)):
+                        continue
+                    try:
+                        nfp = key(nxt)
+                    except (SpecRuntimeError, TypeError) as err:
+                        tr = model.transition(action, params, item)
+                        raise model.invalid_state(nxt, tr) from err
+                    if nfp == fp:
+                        continue
+                    owner = (hash(nxt) if by_hash else nfp) % count
+                    if owner == index:
+                        if nfp not in visited:
+                            self._admit(nxt, nfp, fp, report, steps + 1)
+                            if report.found:
+                                return report, outbox
+                    elif nfp not in held[owner]:
+                        held[owner][nfp] = nxt
+                        fps, parents = outbox[owner]
+                        fps.append(nfp)
+                        parents.append(fp)
+                    if check_step is not None:
+                        failure = check_step(st, nxt)
+                        if failure:  # the level goes on: a new state's invariants come first
+                            report.found = Found("step", steps + 1, fp, failure, nfp)
                             return report, outbox
-                elif nfp not in held[owner]:
-                    held[owner][nfp] = nxt
-                    fps, parents = outbox[owner]
-                    fps.append(nfp)
-                    parents.append(fp)
-                if check_step is not None:
-                    failure = check_step(st, nxt)
-                    if failure:  # the level goes on: a new state's invariants come first
-                        report.found = Found("step", steps + 1, fp, failure, nfp)
-                        return report, outbox
             if not progress and self.options.check_deadlock and not model.is_terminal(st):
                 report.found = Found("deadlock", steps, fp)
                 return report, outbox
