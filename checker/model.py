@@ -250,7 +250,7 @@ class Model:
         try:
             return self._fingerprint(st)
         except (TypeError, ValueError):
-            raise self._refused(st) from None
+            raise self.refused(st) from None
 
     def validate(self, st: Any, parent: Any) -> None:
         """Refuse a new state that could not be fingerprinted (a plain object in it),
@@ -258,9 +258,10 @@ class Model:
         try:
             self._fingerprint.check_like(st, parent)
         except (TypeError, ValueError):
-            raise self._refused(st) from None
+            raise self.refused(st) from None
 
-    def _refused(self, st: Any) -> SpecRuntimeError:
+    def refused(self, st: Any) -> SpecRuntimeError:
+        """The error for a state that cannot be fingerprinted, when its step is unknown."""
         return SpecRuntimeError("a successor", f"is not a valid state: {self._why_invalid(st)}")
 
     def _why_invalid(self, st: Any) -> str:

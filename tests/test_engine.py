@@ -822,9 +822,10 @@ def test_invalid_part_deep_in_a_successor_is_found_in_every_mode(start, change):
         def put(self, s):
             return s.set(n=1, box=change(s.box)) if s.n == 0 else None
 
-    for exact in (True, False):
-        result = check(Deep(), CheckOptions(check_deadlock=False, exact=exact))
-        assert result.verdict is Verdict.SPEC_ERROR, exact
+    for exact, workers in ((True, 1), (False, 1), (True, 2)):
+        options = CheckOptions(check_deadlock=False, exact=exact, workers=workers)
+        result = check(Deep(), options)
+        assert result.verdict is Verdict.SPEC_ERROR, (exact, workers)
         assert "invalid state" in result.error.message
         assert "Opaque" in result.error.message
 

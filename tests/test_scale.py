@@ -217,6 +217,48 @@ def test_a_spec_error_in_a_worker_is_reported_with_its_place():
     assert "boom" in result.error.message
 
 
+class Token:
+    """Hashable by value (so a worker can own and ship it), but not a state value."""
+
+    def __init__(self, k: int):
+        self.k = k
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Token) and other.k == self.k
+
+    def __hash__(self) -> int:
+        return self.k
+
+
+class ShipsABadPart(Spec):
+    """One step from the initial state, to a state holding a `Token`."""
+
+    def __init__(self, start: int):
+        self.start = start
+
+    def init_states(self):
+        yield State(n=self.start, box=0)
+
+    @action
+    def put(self, s):
+        if s.box == 0:
+            yield s.set(box=Token(s.n))
+
+
+def test_an_invalid_successor_shipped_to_its_owner_names_its_action():
+    """The owner validates what it is shipped; the coordinator finds the step again."""
+    # a start whose successor is owned by the other of two exact workers
+    start = next(
+        k for k in range(64) if hash(State(n=k, box=0)) % 2 != hash(State(n=k, box=Token(k))) % 2
+    )
+    result = check(ShipsABadPart(start), CheckOptions(workers=2, check_deadlock=False))
+    assert (result.verdict, result.stats.workers) == (Verdict.SPEC_ERROR, 2)
+    assert result.error.where == "action put"
+    assert "invalid state" in result.error.message
+    assert "box" in result.error.message and "Token" in result.error.message
+    assert len(result.error.trace.steps) == 1  # the trace to the step's start
+
+
 class WideAndSlow(Spec):
     """One wide level (400 states) whose expansion takes 5 ms a state: about a second
     for each of two workers."""

@@ -659,6 +659,8 @@ class _Search:
         if found.kind == "invariant":
             assert found.failure is not None
             return self._violation(found.failure, found.fp)
+        if found.kind == "invalid":
+            return self._invalid(found)
         try:
             _, st = replay_keys(self.model, self.visited.path_to(found.fp), self.key)
         except (ReplayError, SpecRuntimeError) as err:
@@ -672,6 +674,21 @@ class _Search:
                 return self._violation(found.failure, found.fp, extra=tr)
         error = SpecError("replaying the counterexample", "the failing step did not recur", None)
         return Result(Verdict.SPEC_ERROR, self._stats(), error=error)
+
+    def _invalid(self, found: Found) -> Result:
+        """An exact worker refused a successor shipped to it: the step that made it is
+        found again from its parent, to name the action as one process would."""
+        model = self.model
+        try:
+            _, parent = replay_keys(model, self.visited.path_to(found.fp), self.key)
+            for tr in model.successors(parent):
+                try:
+                    model.validate(tr.target, parent)
+                except SpecRuntimeError:
+                    return self._spec_error(model.invalid_state(tr.target, tr), found.fp)
+        except (ReplayError, SpecRuntimeError):
+            pass
+        return self._spec_error(model.refused(found.target), found.fp)
 
     # --- results --------------------------------------------------------------------------
 
@@ -800,7 +817,7 @@ class _Search:
 def _rank(found: Found) -> tuple[int, int]:
     """Shortest first; at one length, as one process would meet them: errors, then a new
     state's invariants and deadlocks, then the step that reached it."""
-    return (found.length, {"error": 0, "step": 2}.get(found.kind, 1))
+    return (found.length, {"error": 0, "invalid": 0, "step": 2}.get(found.kind, 1))
 
 
 class _Remote:
