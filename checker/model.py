@@ -260,6 +260,14 @@ class Model:
         except (TypeError, ValueError):
             raise self.refused(st) from None
 
+    def validate_step(self, st: Any, parent: Any, index: int, params: tuple, item: Any) -> None:
+        """`validate` for the successor a step made (its action index, label parameters
+        and item, as in `step_groups`): the error names the action."""
+        try:
+            self._fingerprint.check_like(st, parent)
+        except (TypeError, ValueError):
+            raise self.invalid_state(st, self.transition(index, params, item)) from None
+
     def refused(self, st: Any) -> SpecRuntimeError:
         """The error for a state that cannot be fingerprinted, when its step is unknown."""
         return SpecRuntimeError("a successor", f"is not a valid state: {self._why_invalid(st)}")

@@ -375,7 +375,7 @@ class _ExactWorker(_Worker):
         fired, progress_actions = report.fired, self.progress_actions
         check_step = self.check_step
         admits = model.admits if model.constraints else None
-        validate, choice = model.validate, Choice
+        validate, choice = model.validate_step, Choice
         steps = self.level
         for st, number in self._pending(report, deadline):
             progress = False
@@ -404,11 +404,7 @@ class _ExactWorker(_Worker):
                         if admits is not None and not admits(nxt):
                             continue
                         if mine:
-                            try:
-                                validate(nxt, st)  # refuses what fingerprints refuse
-                            except (SpecRuntimeError, TypeError) as err:
-                                tr = model.transition(action, params, item)
-                                raise model.invalid_state(nxt, tr) from err
+                            validate(nxt, st, action, params, item)  # as fingerprints would
                             self._take(nxt, number, report, steps + 1)
                             if report.found:
                                 return report, self.empty_outbox()

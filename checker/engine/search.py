@@ -423,7 +423,7 @@ class _Search:
         # whole states as keys: a step that is not a stutter reaches another key
         plain = key is _same
         careful = check_step is not None or self.recorder is not None
-        validate = model.validate if self.exact else None
+        validate = model.validate_step if self.exact else None
         recorder = self.recorder
         transition, choice = model.transition, Choice
         progress = False
@@ -467,10 +467,8 @@ class _Search:
                         continue
                     new = nfp not in visited
                 if new and validate is not None:
-                    try:
-                        validate(nxt, st)  # refuses what fingerprints refuse (a plain object)
-                    except (SpecRuntimeError, TypeError) as err:
-                        raise model.invalid_state(nxt, transition(index, params, item)) from err
+                    # refuses what fingerprints refuse (a plain object)
+                    validate(nxt, st, index, params, item)
                 if new:
                     if steps >= self.max_steps:
                         self.max_steps = steps + 1
