@@ -52,6 +52,10 @@ class _Tag(int):
     def __repr__(self) -> str:
         return "<record tag>"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # unpickled as its class's own tag (once per pickle: the memo has it after)
+        return (getattr, (_TAG_CLASSES[id(self)], "_tag"))
+
 
 class State(tuple):
     """An immutable record with named fields: `State(x=0, pcs=("start", "start"))`.
@@ -60,6 +64,10 @@ class State(tuple):
     `s.items()` gives (name, value) pairs. Records with the same field names share one
     generated class, so a record costs what a tuple costs and compares like one: it is
     stored as the tuple of its values followed by its class's tag (see `_Tag`).
+
+    A record pickles as its class (by a name that spells its field names, see
+    `__getattr__` below) and its values with the tag, and is unpickled by
+    `tuple.__new__`, in C.
     """
 
     __slots__ = ()
@@ -99,13 +107,33 @@ class State(tuple):
         inner = ", ".join(f"{k}={v!r}" for k, v in zip(self._fields, self))
         return f"State({inner})"
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (self._fields, self[:-1]))
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        # (object's own __reduce_ex__ would also work in C, but costs more to pickle)
+        return (_new_tuple, (type(self), tuple(self)))
 
 
-def _rebuild(names: tuple[str, ...], values: tuple[Any, ...]) -> State:
-    cls = _record_class(names)
-    return tuple.__new__(cls, values + (cls._tag,))
+_new_tuple = tuple.__new__
+
+
+#: the prefix of a record class's name in this module; the rest spells its field names
+_RECORD_PREFIX = "_record_"
+
+
+def _record_name(names: tuple[str, ...]) -> str:
+    return _RECORD_PREFIX + marshal.dumps(names, _MARSHAL_VERSION).hex()
+
+
+def __getattr__(name: str) -> Any:
+    """A record class by its name (`_record_name`), made if this process has not yet
+    met its field names: how unpickling finds it."""
+    if name.startswith(_RECORD_PREFIX):
+        try:
+            names = marshal.loads(bytes.fromhex(name[len(_RECORD_PREFIX) :]))
+        except (ValueError, EOFError, TypeError):
+            names = None
+        if type(names) is tuple and all(type(n) is str for n in names):
+            return _record_class(names)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class FrozenMap(frozenset):
@@ -157,6 +185,7 @@ class Bag(FrozenMap):
 
 
 _RECORD_CLASSES: dict[tuple[str, ...], type[State]] = {}
+_TAG_CLASSES: dict[int, type[State]] = {}  # id of a tag -> its record class
 
 
 def _record_class(names: tuple[str, ...]) -> type[State]:
@@ -178,7 +207,9 @@ def _record_class(names: tuple[str, ...]) -> type[State]:
         if setter is not None:
             cls.set = setter
         cls.__module__ = __name__
+        cls.__qualname__ = _record_name(names)
         _RECORD_CLASSES[names] = cls
+        _TAG_CLASSES[id(cls._tag)] = cls
     return cls
 
 
