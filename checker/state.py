@@ -54,7 +54,8 @@ class _Tag(int):
 
     def __reduce__(self) -> tuple[Any, ...]:
         # unpickled as its class's own tag (once per pickle: the memo has it after)
-        return (getattr, (_TAG_CLASSES[id(self)], "_tag"))
+        cls = next(c for c in _RECORD_CLASSES.values() if c._tag is self)
+        return (getattr, (cls, "_tag"))
 
 
 class State(tuple):
@@ -116,16 +117,13 @@ _new_tuple = tuple.__new__
 
 
 #: the prefix of a record class's name in this module; the rest spells its field names
+#: (their marshal form, in hex)
 _RECORD_PREFIX = "_record_"
 
 
-def _record_name(names: tuple[str, ...]) -> str:
-    return _RECORD_PREFIX + marshal.dumps(names, _MARSHAL_VERSION).hex()
-
-
 def __getattr__(name: str) -> Any:
-    """A record class by its name (`_record_name`), made if this process has not yet
-    met its field names: how unpickling finds it."""
+    """A record class by its name (see `_record_class`), made if this process has not
+    yet met its field names: how unpickling finds it."""
     if name.startswith(_RECORD_PREFIX):
         try:
             names = marshal.loads(bytes.fromhex(name[len(_RECORD_PREFIX) :]))
@@ -185,7 +183,6 @@ class Bag(FrozenMap):
 
 
 _RECORD_CLASSES: dict[tuple[str, ...], type[State]] = {}
-_TAG_CLASSES: dict[int, type[State]] = {}  # id of a tag -> its record class
 
 
 def _record_class(names: tuple[str, ...]) -> type[State]:
@@ -194,11 +191,12 @@ def _record_class(names: tuple[str, ...]) -> type[State]:
         for name in names:
             if name.startswith("_") or name in State.__dict__ or name in dir(tuple):
                 raise TypeError(f"State field name {name!r} is reserved; pick another name")
+        encoded = marshal.dumps(names, _MARSHAL_VERSION)
         namespace: dict[str, Any] = {
             "__slots__": (),
             "_fields": names,
             "_index": {n: i for i, n in enumerate(names)},
-            "_tag": _Tag(xxhash.xxh3_64_intdigest(marshal.dumps(names, _MARSHAL_VERSION))),
+            "_tag": _Tag(xxhash.xxh3_64_intdigest(encoded)),
         }
         for i, name in enumerate(names):
             namespace[name] = _field(i, name)
@@ -207,9 +205,8 @@ def _record_class(names: tuple[str, ...]) -> type[State]:
         if setter is not None:
             cls.set = setter
         cls.__module__ = __name__
-        cls.__qualname__ = _record_name(names)
+        cls.__qualname__ = _RECORD_PREFIX + encoded.hex()  # pickled by this name
         _RECORD_CLASSES[names] = cls
-        _TAG_CLASSES[id(cls._tag)] = cls
     return cls
 
 
