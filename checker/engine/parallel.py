@@ -88,6 +88,9 @@ class LevelReport:
 #: how many states a worker expands between updates of its live counters
 _TICK = 16
 
+#: the worker of this process once it has stopped, never freed (see `_Worker.serve`)
+_KEPT: list[Any] = []
+
 
 class _Worker:
     """The loop of one worker process: its visited set, its frontier, its level."""
@@ -131,6 +134,9 @@ class _Worker:
         while True:
             command, payload = pickle.loads(conn.recv_bytes())
             if command == "stop":
+                # the process's exit frees its memory at once; freeing the states object
+                # by object first took 0.24 s at the end of paxos (3 nodes, 1 fault)
+                _KEPT.append(worker)
                 return
             handler = getattr(worker, "_" + command)
             try:
