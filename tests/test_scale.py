@@ -14,6 +14,7 @@ from checker.engine.result import Progress
 from checker.engine.visited import FingerprintSet
 from checker.loader import build, resolve
 from checker.options import Strategy
+from checker.report.text import format_stats
 from specs.paxos_lamport import PaxosLamport
 
 # --- fingerprints memoised by identity ------------------------------------------------
@@ -195,6 +196,49 @@ def test_three_workers():
     model = compile_spec(build(resolve("two-phase-commit"), {"nodes": 3}))
     result = check(model, CheckOptions(workers=3))
     assert (result.stats.distinct, result.stats.depth, result.stats.workers) == (288, 11, 3)
+
+
+class Lopsided(Spec):
+    """Four counters up to 5; a state costs 1 ms to expand if its hash() is even (the
+    states one of two exact workers owns), nothing otherwise. Deadlocks where the first
+    two counters reach 4 and 3, if `stuck`."""
+
+    def __init__(self, stuck: bool = False):
+        self.stuck = stuck
+
+    def init_states(self):
+        yield State(a=0, b=0, c=0, d=0)
+
+    @action
+    def up(self, s):
+        if self.stuck and (s.a, s.b) == (4, 3):
+            return
+        if hash(s) % 2 == 0:
+            time.sleep(0.001)
+        for name, value in s.items():
+            if value < 5:
+                yield s.set(**{name: value + 1})
+
+
+def test_a_worker_with_nothing_left_takes_half_of_what_another_has_left():
+    one = check(Lopsided(), CheckOptions(workers=1, check_deadlock=False))
+    two = check(Lopsided(), CheckOptions(workers=2, exact=True, check_deadlock=False))
+    assert (one.stats.distinct, one.stats.generated, one.stats.depth) == (1296, 4321, 21)
+    assert (two.stats.distinct, two.stats.generated, two.stats.depth) == (1296, 4321, 21)
+    assert two.stats.coverage == one.stats.coverage
+    # the worker owning the cheap states expands a share of the costly ones
+    assert two.stats.lent > 0
+    assert "states lent to even out levels" in "\n".join(format_stats(two.stats))
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_a_deadlock_in_a_lent_state_has_the_shortest_trace(exact):
+    one = check(Lopsided(stuck=True), CheckOptions(workers=1))
+    two = check(Lopsided(stuck=True), CheckOptions(workers=2, exact=exact))
+    assert one.violation.kind == two.violation.kind == "deadlock"
+    assert len(one.violation.trace) == len(two.violation.trace) == 7
+    last = two.violation.trace.steps[-1].state
+    assert (last.a, last.b) == (4, 3)
 
 
 class Breaks(Spec):

@@ -83,6 +83,7 @@ class LevelReport:
     found: Found | None = None
     timed_out: bool = False  # the expansion stopped at the deadline, unfinished
     queued: int = 0  # states in the worker's queue after expanding (new and unexpanded)
+    lent: int = 0  # states of the level this worker handed to another to expand
 
 
 #: how many states a worker expands between updates of its live counters
@@ -90,6 +91,90 @@ _TICK = 16
 
 #: the worker of this process once it has stopped, never freed (see `_Worker.serve`)
 _KEPT: list[Any] = []
+
+#: how long a worker must expect to go on expanding (its states left times its mean time
+#: a state in the level) for an idle one to ask it for half (lending costs a pickling
+#: each way and a few hundred microseconds of waiting)
+_LEND_AFTER = 0.002
+
+_NOTHING = pickle.dumps([], pickle.HIGHEST_PROTOCOL)
+
+
+class _Balance:
+    """What lets a worker that has expanded its share of a level take half of what
+    another has left, so that neither waits for the other at the level's end (an
+    expansion can be made anywhere: only the owner of a state keeps and checks it).
+
+    Made before the fork and shared by every worker. A worker is busy while it has
+    states of the level to expand; every _TICK states it says how many it has left and
+    how long it expects them to take. An idle one asks the busy worker that expects to
+    go on longest, and waits on its own inbox; the lender sees the request before its
+    next state and sends half of what it has left, or nothing if it has stopped.
+    Requests are made and taken under the lock, and a worker that stops being busy
+    answers the request made to it, so no worker waits for one that will not answer.
+    A state's successors are the same wherever it is expanded, so counts and
+    counterexample lengths do not change.
+    """
+
+    def __init__(self, context: Any, count: int):
+        self.count = count
+        self.lock = context.Lock()
+        self.left = context.RawArray("q", count)  # states each has left, at its last tick
+        self.ahead = context.RawArray("d", count)  # the seconds each expects to go on, then
+        self.want = context.RawArray("q", [-1] * count)  # who asked each for states, or -1
+        self.busy = context.RawArray("b", count)  # 1 while it expands states of the level
+        pipes = [context.Pipe(duplex=False) for _ in range(count)]
+        self.inbox = [receiver for receiver, _ in pipes]  # where lent states arrive, by worker
+        self.post = [sender for _, sender in pipes]
+
+    def begin(self, index: int, left: int, cost: float) -> None:
+        """`index` starts on `left` states, expecting `cost` seconds for each."""
+        with self.lock:
+            self.busy[index] = 1 if left else 0
+            self.left[index] = left
+            self.ahead[index] = left * cost
+
+    def retire(self, index: int) -> None:
+        """`index` has nothing left to expand: not busy, and whoever asked is told so."""
+        with self.lock:
+            self.busy[index] = 0
+            self.left[index] = 0
+            self.ahead[index] = 0.0
+            thief, self.want[index] = self.want[index], -1
+        if thief >= 0:
+            self.post[thief].send_bytes(_NOTHING)
+
+    def ask(self, index: int, cost: float) -> list[Any] | None:
+        """For idle `index`: half of what the busy worker expecting to go on longest has
+        left (perhaps nothing, if it stopped meanwhile); None if no worker expects to go
+        on for _LEND_AFTER seconds."""
+        with self.lock:
+            lender, most = -1, _LEND_AFTER
+            for other in range(self.count):
+                if (
+                    other != index
+                    and self.busy[other]
+                    and self.want[other] < 0
+                    and self.left[other] > 1
+                    and self.ahead[other] >= most
+                ):
+                    lender, most = other, self.ahead[other]
+            if lender < 0:
+                return None
+            self.want[lender] = index
+        lent: list[Any] = pickle.loads(self.inbox[index].recv_bytes())
+        if lent:
+            self.begin(index, len(lent), cost)
+        return lent
+
+    def asker(self, index: int) -> int:
+        """Who asked `index` for states (or -1), the request then taken."""
+        with self.lock:
+            thief, self.want[index] = self.want[index], -1
+        return thief
+
+    def lend(self, thief: int, states: list[Any]) -> None:
+        self.post[thief].send_bytes(pickle.dumps(states, pickle.HIGHEST_PROTOCOL))
 
 
 class _Worker:
@@ -106,6 +191,7 @@ class _Worker:
         level: int = 0,
         live: Any = None,
         by_hash: bool = False,
+        balance: _Balance | None = None,
     ):
         self.model = model
         self.key = key
@@ -127,6 +213,10 @@ class _Worker:
         self.by_hash = by_hash
         # what replaces this worker after a command (see _ExactWorker._convert)
         self.successor: _Worker | None = None
+        self.balance = balance
+        self._left = 0  # states of the level under way still in the frontier, to expand here
+        self._lent: list[Any] = []  # states of the level lent to this worker, to expand
+        self._cost = 0.0  # the mean seconds this worker took a state, in this level so far
 
     def serve(self, conn: Connection) -> None:
         gc.disable()
@@ -147,6 +237,11 @@ class _Worker:
                 )
                 report = LevelReport(found=found)
                 reply = (report, worker.empty_outbox()) if command == "expand" else report
+            finally:
+                if command == "expand" and worker.balance is not None:
+                    # (already, unless the level ended early here) so no one waits for it
+                    worker.balance.retire(worker.index)
+                    worker._lent.clear()
             conn.send_bytes(pickle.dumps(reply, pickle.HIGHEST_PROTOCOL))
             if worker.successor is not None:
                 worker = worker.successor
@@ -224,21 +319,72 @@ class _Worker:
             if not progress and self.options.check_deadlock and not model.is_terminal(st):
                 report.found = Found("deadlock", steps, fp)
                 return report, outbox
-        report.queued = len(self.frontier)
+        report.queued = len(self.frontier) + len(self._lent)
         return report, outbox
 
     def _pending(self, report: LevelReport, deadline: float | None) -> Iterator[Any]:
-        """This level's queued states, popped one at a time, until the queue is empty or
-        the deadline has passed (then `report.timed_out`); publishes the live counters
-        every _TICK states. The monotonic clock is the same in every process."""
-        live, base = self.live, 3 * self.index
-        for done in range(len(self.frontier)):
-            if live is not None and done % _TICK == 0:
-                live[base : base + 3] = [done, report.generated, report.new]
-            if deadline is not None and time.monotonic() >= deadline:
-                report.timed_out = True
+        """This level's states, one at a time: first those queued here, then any lent by
+        other workers (see `_Balance`), until there are none or the deadline has passed
+        (then `report.timed_out`). Every _TICK states it publishes the live counters and
+        what it has left; before each state it answers a request for states, if one was
+        made. The monotonic clock is the same in every process."""
+        live, base, index = self.live, 3 * self.index, self.index
+        frontier, lent, balance = self.frontier, self._lent, self.balance
+        self._left = len(frontier)
+        if balance is not None:
+            balance.begin(index, self._left, self._cost)
+        wanted = balance.want if balance is not None else [-1] * (index + 1)
+        done, begun = 0, time.perf_counter()
+        while True:
+            if done % _TICK == 0:
+                if live is not None:
+                    live[base : base + 3] = [done, report.generated, report.new]
+                if deadline is not None and time.monotonic() >= deadline:
+                    report.timed_out = True
+                    return
+                if balance is not None:
+                    if done:
+                        self._cost = (time.perf_counter() - begun) / done
+                    left = balance.left[index] = self._left + len(lent)
+                    balance.ahead[index] = left * self._cost
+            if wanted[index] >= 0:  # (looked at every state: states may be slow)
+                self._lend(report)
+            if self._left:
+                self._left -= 1
+                item = frontier.pop()
+            elif lent:
+                item = lent.pop()
+            elif balance is not None:
+                balance.retire(index)
+                more = balance.ask(index, self._cost)
+                if more is None:
+                    return
+                lent.extend(more)
+                continue
+            else:
                 return
-            yield self.frontier.pop()
+            done += 1
+            yield item
+
+    def _lend(self, report: LevelReport) -> None:
+        """Send half of the states of the level left here to the worker that asked."""
+        balance, lent = self.balance, self._lent
+        assert balance is not None
+        thief = balance.asker(self.index)
+        if thief < 0:
+            return
+        share = (self._left + len(lent)) // 2
+        cut = len(lent) - min(share, len(lent))  # lent states go first
+        given = lent[cut:]
+        del lent[cut:]
+        frontier = self.frontier
+        while len(given) < share:
+            given.append(frontier.pop())
+            self._left -= 1
+        balance.lend(thief, given)
+        left = balance.left[self.index] = self._left + len(lent)
+        balance.ahead[self.index] = left * self._cost
+        report.lent += len(given)
 
     def _claim(self, incoming: list[tuple[list[int], list[int]]]) -> list[list[int]]:
         """Keep the fingerprints not seen before; answer, per sender, which are wanted."""
@@ -334,8 +480,9 @@ class _ExactWorker(_Worker):
         inherited: dict[Any, Any] | None,
         level: int,
         live: Any,
+        balance: _Balance | None = None,
     ):
-        super().__init__(model, None, options, index, count, None, level, live)
+        super().__init__(model, None, options, index, count, None, level, live, balance=balance)
         self.inherited = inherited
         # owned state -> its parent's number (ROOT for initial and inherited states)
         self.seen: dict[Any, int] = (
@@ -424,7 +571,7 @@ class _ExactWorker(_Worker):
             if not progress and self.options.check_deadlock and not model.is_terminal(st):
                 report.found = Found("deadlock", steps, number)
                 return report, self.empty_outbox()
-        report.queued = len(self.frontier)
+        report.queued = len(self.frontier) + len(self._lent)
         return report, self.empty_outbox() if report.timed_out else self._pack()
 
     def _pack(self) -> list[tuple[bool, bytes] | None]:
@@ -530,6 +677,7 @@ class _ExactWorker(_Worker):
             self.level,
             self.live,
             by_hash=True,
+            balance=self.balance,
         )
         while len(self.frontier):
             st, number = self.frontier.pop()
@@ -556,13 +704,18 @@ def _serve(
     visited: Any,
     level: int,
     live: Any,
+    balance: _Balance,
     conn: Connection,
 ) -> None:
     try:
         if key is None:  # exact: `visited`, if given, is the whole states seen so far
-            worker: _Worker = _ExactWorker(model, options, index, count, visited, level, live)
+            worker: _Worker = _ExactWorker(
+                model, options, index, count, visited, level, live, balance
+            )
         else:
-            worker = _Worker(model, key, options, index, count, visited, level, live)
+            worker = _Worker(
+                model, key, options, index, count, visited, level, live, balance=balance
+            )
         worker.serve(conn)
     except (EOFError, KeyboardInterrupt):
         pass
@@ -593,11 +746,23 @@ class Pool:
         self.procs = []
         # each worker's (expanded, generated, new) so far in the level it is expanding
         self.live = context.RawArray("q", 3 * count)
+        self.balance = _Balance(context, count)
         for index in range(count):
             mine, theirs = context.Pipe()
             proc = context.Process(
                 target=_serve,
-                args=(model, key, options, index, count, visited, level, self.live, theirs),
+                args=(
+                    model,
+                    key,
+                    options,
+                    index,
+                    count,
+                    visited,
+                    level,
+                    self.live,
+                    self.balance,
+                    theirs,
+                ),
                 daemon=True,
             )
             proc.start()
@@ -656,5 +821,5 @@ class Pool:
             proc.join(max(0.0, deadline - time.monotonic()))
             if proc.is_alive():
                 proc.kill()
-        for conn in self.conns:
+        for conn in self.conns + self.balance.inbox + self.balance.post:
             conn.close()

@@ -74,6 +74,7 @@ class Stats:
     orbits: int | None = None  # with symmetry="count": classes of symmetric states
     workers: int = 1  # processes that explored (see CheckOptions.workers)
     workers_reason: str = ""  # why the automatic choice took several
+    lent: int = 0  # states a worker handed another to expand, evening out a level
 
     @property
     def states_per_second(self) -> float:

@@ -174,6 +174,7 @@ class _Search:
         self.quiet_collections = 0
         self.workers = 1
         self.auto_reason = ""
+        self.lent = 0  # states one worker handed another to expand (see engine.parallel)
         self.frontier_size = 0
         self.level = 0  # steps to the state being expanded
         self.stop_at_level: int | None = None  # pause before expanding a state this deep
@@ -639,6 +640,7 @@ class _Search:
         founds = []
         for report in reports:
             self.generated += report.generated
+            self.lent += report.lent
             for i, n in enumerate(report.fired):
                 self.fired[i] += n
             self.visited.count += report.new  # type: ignore[attr-defined]
@@ -742,6 +744,7 @@ class _Search:
             exact=self.exact,
             workers=self.workers,
             workers_reason=self.auto_reason,
+            lent=self.lent,
             orbits=len(self.orbits) if self.orbit_key is not None else None,
         )
 

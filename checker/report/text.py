@@ -92,7 +92,8 @@ def format_stats(stats: Stats, complete: bool = True) -> list[str]:
         lines.append("Reachable, witnessed: " + ", ".join(stats.witnessed))
     if stats.workers > 1:
         why = f" (chosen automatically: {stats.workers_reason})" if stats.workers_reason else ""
-        lines.append(f"Workers: {stats.workers} processes{why}")
+        lent = f"; {stats.lent:,} states lent to even out levels" if stats.lent else ""
+        lines.append(f"Workers: {stats.workers} processes{why}{lent}")
     if stats.exact:
         lines.append("Visited set: exact (whole states kept; no fingerprint collisions)")
         return lines
