@@ -1,8 +1,9 @@
 """Breadth-first search on several processes, each owning a share of the states.
 
-A state has one owner among the workers: it alone keeps it in its visited set, checks
-its invariants and expands it. The search advances one BFS level at a time, through
-the coordinator (this process), which only forwards bytes. Successors a worker owns
+A state has one owner among the workers: it alone keeps it in its visited set and
+checks its invariants, and it expands it unless it lends it to a worker that has run
+out of states in the level (`_Balance`). The search advances one BFS level at a time,
+through the coordinator (this process), which only forwards bytes. Successors a worker owns
 are looked up at once; the others are held back, each once per level, and then:
 
 - exact searches (`_ExactWorker`: whole states, owned by `hash()` modulo the workers)
