@@ -192,7 +192,8 @@ class _Worker:
         level: int = 0,
         live: Any = None,
         by_hash: bool = False,
-        balance: _Balance | None = None,
+        *,
+        balance: _Balance,
     ):
         self.model = model
         self.key = key
@@ -239,7 +240,7 @@ class _Worker:
                 report = LevelReport(found=found)
                 reply = (report, worker.empty_outbox()) if command == "expand" else report
             finally:
-                if command == "expand" and worker.balance is not None:
+                if command == "expand":
                     # (already, unless the level ended early here) so no one waits for it
                     worker.balance.retire(worker.index)
                     worker._lent.clear()
@@ -332,9 +333,8 @@ class _Worker:
         live, base, index = self.live, 3 * self.index, self.index
         frontier, lent, balance = self.frontier, self._lent, self.balance
         self._left = len(frontier)
-        if balance is not None:
-            balance.begin(index, self._left, self._cost)
-        wanted = balance.want if balance is not None else [-1] * (index + 1)
+        balance.begin(index, self._left, self._cost)
+        wanted = balance.want
         done, begun = 0, time.perf_counter()
         while True:
             if done % _TICK == 0:
@@ -343,11 +343,10 @@ class _Worker:
                 if deadline is not None and time.monotonic() >= deadline:
                     report.timed_out = True
                     return
-                if balance is not None:
-                    if done:
-                        self._cost = (time.perf_counter() - begun) / done
-                    left = balance.left[index] = self._left + len(lent)
-                    balance.ahead[index] = left * self._cost
+                if done:
+                    self._cost = (time.perf_counter() - begun) / done
+                left = balance.left[index] = self._left + len(lent)
+                balance.ahead[index] = left * self._cost
             if wanted[index] >= 0:  # (looked at every state: states may be slow)
                 self._lend(report)
             if self._left:
@@ -355,22 +354,19 @@ class _Worker:
                 item = frontier.pop()
             elif lent:
                 item = lent.pop()
-            elif balance is not None:
+            else:
                 balance.retire(index)
                 more = balance.ask(index, self._cost)
                 if more is None:
                     return
                 lent.extend(more)
                 continue
-            else:
-                return
             done += 1
             yield item
 
     def _lend(self, report: LevelReport) -> None:
         """Send half of the states of the level left here to the worker that asked."""
         balance, lent = self.balance, self._lent
-        assert balance is not None
         thief = balance.asker(self.index)
         if thief < 0:
             return
@@ -481,7 +477,7 @@ class _ExactWorker(_Worker):
         inherited: dict[Any, Any] | None,
         level: int,
         live: Any,
-        balance: _Balance | None = None,
+        balance: _Balance,
     ):
         super().__init__(model, None, options, index, count, None, level, live, balance=balance)
         self.inherited = inherited
