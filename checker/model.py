@@ -169,6 +169,29 @@ class Model:
             return [(s, zero) for s in states]
         return states
 
+    @property
+    def has_locality(self) -> bool:
+        """Whether the spec says which part of a state its owner is chosen by."""
+        return type(self.spec).locality is not Spec.locality
+
+    def owner(self, count: int, by_locality: bool = True) -> Callable[[Any], int]:
+        """Which of `count` workers owns a state: by the hash of the spec's `locality`
+        of it if the spec defines one (and `by_locality`), else by the hash of the
+        whole state. Workers are forked, so `hash()` (its secret for strings too) is
+        the same in each."""
+        if not (by_locality and self.has_locality):
+            return lambda st: hash(st) % count
+        locality = self.spec.locality
+        budgeted = bool(self.budget_names)
+
+        def owner(st: Any) -> int:
+            try:
+                return hash(locality(st[0] if budgeted else st)) % count
+            except Exception as exc:
+                raise SpecRuntimeError("locality", f"raised {exc!r}", exc) from exc
+
+        return owner
+
     def symmetric_key(self, exact: bool = False, sort: bool = True) -> Callable[[Any], Any]:
         """A key equal for states that differ only by renaming interchangeable nodes.
 

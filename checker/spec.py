@@ -260,6 +260,20 @@ class Spec:
         """
         raise NotImplementedError
 
+    def locality(self, state: Any) -> Any:
+        """Optional, for `--workers`: the part of `state` that decides which worker
+        owns it, chosen so that few steps change it (e.g. the leaders' records).
+
+        By default a state is owned by the hash of all of it, so with n workers a
+        successor belongs to another worker (n-1)/n of the time and is shipped there.
+        Owned by a part that most steps leave alone, most successors stay with the
+        worker that made them (Lerda and Sisto's locality-preserving partition). The
+        part must take many values, spread evenly over the states of each level, or
+        one worker keeps most of the states. It must be a function of `state` alone;
+        results (counts, counterexample lengths) do not depend on it, only speed.
+        """
+        raise NotImplementedError
+
     def omitted_actions(self) -> frozenset[str]:
         """Names of actions that cannot fire in this configuration, left out of the model.
 

@@ -6,18 +6,25 @@ out of states in the level (`_Balance`). The search advances one BFS level at a 
 through the coordinator (this process), which only forwards bytes. Successors a worker owns
 are looked up at once; the others are held back, each once per level, and then:
 
-- exact searches (`_ExactWorker`: whole states, owned by `hash()` modulo the workers)
-  ship the held states themselves to their owners, who keep the ones they have not
-  seen. Two exchanges a level (expand, receive). Pickle streams between each pair of
-  workers keep their memo from level to level, so a part shipped before (a message, a
-  node's record) travels as a reference.
-- fingerprint searches (`_Worker`: owned by fingerprint modulo the workers) send only
-  fingerprints (with the parent's) first; each owner answers which it has not seen,
-  and just those states are shipped: four exchanges (expand, claim, ship, receive), the
-  design of Stern and Dill's parallel Murphi and of distributed TLC.
+- exact searches (`_ExactWorker`) ship the held states themselves to their owners, who
+  keep the ones they have not seen. Two exchanges a level (expand, receive). Pickle
+  streams between each pair of workers keep their memo from level to level, so a part
+  shipped before (a message, a node's record) travels as a reference.
+- fingerprint searches (`_Worker`) send only fingerprints (with the parent's) first;
+  each owner answers which it has not seen, and just those states are shipped: four
+  exchanges (expand, claim, ship, receive), the design of Stern and Dill's parallel
+  Murphi and of distributed TLC.
+
+Who owns a state (`Model.owner`): by default the hash of the whole state (exact) or
+its fingerprint, so that with n workers a successor belongs to another (n-1)/n of the
+time. A spec may name the part of its states that few steps change (`Spec.locality`,
+e.g. paxos's proposers); states are then owned by the hash of that part, and most
+successors stay with the worker that made them (Lerda and Sisto's locality-preserving
+partition). Lending (below) evens out the expanding when that part leaves one worker
+more states.
 
 Exact workers turn into fingerprint ones between levels when a default search gets
-big (they keep owning by hash()). Shipping a distinct held state costs less than
+big (they keep their owners). Shipping a distinct held state costs less than
 fingerprinting every successor: on paxos with 3 nodes and 1 fault, two exact workers
 ship about 0.9 states per state and generate 3.8. Levels keep BFS's guarantee: a
 violation found at a level has the shortest length; the search ends at the first
@@ -85,6 +92,7 @@ class LevelReport:
     timed_out: bool = False  # the expansion stopped at the deadline, unfinished
     queued: int = 0  # states in the worker's queue after expanding (new and unexpanded)
     lent: int = 0  # states of the level this worker handed to another to expand
+    shipped: int = 0  # states other workers shipped to this one (new to them, maybe not here)
 
 
 #: how many states a worker expands between updates of its live counters
@@ -191,7 +199,7 @@ class _Worker:
         visited: FingerprintSet | None = None,
         level: int = 0,
         live: Any = None,
-        by_hash: bool = False,
+        owner: Callable[[Any], int] | None = None,
         *,
         balance: _Balance,
     ):
@@ -210,9 +218,9 @@ class _Worker:
         self.progress_actions = [not a.definition.is_fault for a in model.actions]
         self.held: list[dict[Any, Any]] = [{} for _ in range(count)]
         self.witnessed: set[int] = set()  # the reachability properties this worker saw hold
-        # who owns a state: its fingerprint modulo the workers, or (after an exact search
-        # turned to fingerprints) its hash(), as it was while the states were kept whole
-        self.by_hash = by_hash
+        # which worker owns a state (`Model.owner`), or None: its fingerprint modulo the
+        # workers (after an exact search turned to fingerprints, the same as before)
+        self.owner = owner
         # what replaces this worker after a command (see _ExactWorker._convert)
         self.successor: _Worker | None = None
         self.balance = balance
@@ -280,7 +288,7 @@ class _Worker:
         check_step = self.check_step
         admits = model.admits if model.constraints else None
         outbox: list[tuple[list[int], list[int]]] = [([], []) for _ in range(count)]
-        held, by_hash = self.held, self.by_hash
+        held, owner_of = self.held, self.owner
         steps = self.level
         choice = Choice
         for st, fp in self._pending(report, deadline):
@@ -302,7 +310,7 @@ class _Worker:
                         raise model.invalid_state(nxt, tr) from err
                     if nfp == fp:
                         continue
-                    owner = (hash(nxt) if by_hash else nfp) % count
+                    owner = nfp % count if owner_of is None else owner_of(nxt)
                     if owner == index:
                         if nfp not in visited:
                             self._admit(nxt, nfp, fp, report, steps + 1)
@@ -409,7 +417,9 @@ class _Worker:
         """Check and queue the new states shipped by other workers; end the level."""
         report = LevelReport(fired=[0] * len(self.model.actions))
         for blob in batches:
-            for st, fp in pickle.loads(blob):
+            states = pickle.loads(blob)
+            report.shipped += len(states)
+            for st, fp in states:
                 self._check(st, fp, report, self.level + 1)
                 if report.found:
                     return report
@@ -453,9 +463,10 @@ ROOT = -1
 class _ExactWorker(_Worker):
     """A worker keeping whole states, as one process does in exact mode.
 
-    It owns the states whose `hash()` modulo the workers is its index: forked workers
-    share the hash's secret, so each state has one owner, found without fingerprinting
-    it. Owned successors are looked up at once; the others are held back, each once
+    It owns the states `owner` (`Model.owner`) gives its index: by the hash of the
+    spec's `locality` of the state, or of the whole state; forked workers share the
+    hash's secret, so each state has one owner, found without fingerprinting it. Owned
+    successors are looked up at once; the others are held back, each once
     per level, and shipped whole to their owners at the end of the level, who keep
     (and validate) those they have not seen; on paxos they have six in seven already,
     reached from their own states in the same level. Shipping every distinct foreign
@@ -478,12 +489,19 @@ class _ExactWorker(_Worker):
         level: int,
         live: Any,
         balance: _Balance,
+        owner: Callable[[Any], int],
     ):
-        super().__init__(model, None, options, index, count, None, level, live, balance=balance)
+        super().__init__(
+            model, None, options, index, count, None, level, live, owner, balance=balance
+        )
+        self.owner: Callable[[Any], int] = owner
+        # with symmetry, a state stands for its class: the renamed state `symmetric_key`
+        # picks (kept, shipped and expanded, as one process keys its visited set by it)
+        self.canon = model.symmetric_key(exact=True) if options.symmetry == "on" else None
         self.inherited = inherited
         # owned state -> its parent's number (ROOT for initial and inherited states)
         self.seen: dict[Any, int] = (
-            {} if inherited is None else {st: ROOT for st in inherited if hash(st) % count == index}
+            {} if inherited is None else {st: ROOT for st in inherited if owner(st) == index}
         )
         self.states: list[Any] = []  # the numbered states, by k
         # one pickle stream to each other worker and one from each, memo kept between
@@ -519,8 +537,9 @@ class _ExactWorker(_Worker):
     ) -> tuple[LevelReport, list[tuple[bool, bytes] | None]]:
         """Expand this level's states; returns, per owner, the pickled states held for it
         (new to this worker in this level, perhaps not to their owner)."""
-        model, seen, held = self.model, self.seen, self.held
-        count, index = self.count, self.index
+        model, seen, held, owner_of = self.model, self.seen, self.held, self.owner
+        canon = self.canon
+        index = self.index
         report = LevelReport(fired=[0] * len(model.actions))
         fired, progress_actions = report.fired, self.progress_actions
         check_step = self.check_step
@@ -539,11 +558,14 @@ class _ExactWorker(_Worker):
                     if nxt is st:  # a stutter returned as the state itself
                         continue
                     try:
-                        owner = hash(nxt) % count
+                        key = nxt if canon is None else canon(nxt)
+                        owner = owner_of(key)
                         mine = owner == index
-                        new = nxt not in (seen if mine else held[owner])
+                        new = key not in (seen if mine else held[owner])
                         # an equal state has the same owner; only step invariants care
                         stutter = mine and not new and check_step is not None and nxt == st
+                    except SpecRuntimeError:  # the spec's locality or permute raised
+                        raise
                     except Exception as err:
                         raise model.invalid_state(
                             nxt, model.transition(action, params, item)
@@ -555,15 +577,15 @@ class _ExactWorker(_Worker):
                             continue
                         if mine:
                             validate(nxt, st, action, params, item)  # as fingerprints would
-                            self._take(nxt, number, report, steps + 1)
+                            self._take(key, number, report, steps + 1)
                             if report.found:
                                 return report, self.empty_outbox()
                         else:  # its owner validates it, if new there (most are not)
-                            held[owner][nxt] = number
+                            held[owner][key] = number
                     if check_step is not None:
                         failure = check_step(st, nxt)
                         if failure:  # the level goes on: a new state's invariants come first
-                            report.found = Found("step", steps + 1, number, failure, nxt)
+                            report.found = Found("step", steps + 1, number, failure, key)
                             return report, self._pack()
             if not progress and self.options.check_deadlock and not model.is_terminal(st):
                 report.found = Found("deadlock", steps, number)
@@ -609,6 +631,7 @@ class _ExactWorker(_Worker):
             stream.write(blob)
             stream.seek(0)
             states, parents = unpickler.load()
+            report.shipped += len(states)
             like = None  # the last state validated from this sender's stream
             for st, parent in zip(states, parents):
                 if st not in seen:
@@ -673,7 +696,7 @@ class _ExactWorker(_Worker):
             visited,
             self.level,
             self.live,
-            by_hash=True,
+            self.owner,
             balance=self.balance,
         )
         while len(self.frontier):
@@ -702,16 +725,18 @@ def _serve(
     level: int,
     live: Any,
     balance: _Balance,
+    owner: Callable[[Any], int] | None,
     conn: Connection,
 ) -> None:
     try:
         if key is None:  # exact: `visited`, if given, is the whole states seen so far
+            assert owner is not None
             worker: _Worker = _ExactWorker(
-                model, options, index, count, visited, level, live, balance
+                model, options, index, count, visited, level, live, balance, owner
             )
         else:
             worker = _Worker(
-                model, key, options, index, count, visited, level, live, balance=balance
+                model, key, options, index, count, visited, level, live, owner, balance=balance
             )
         worker.serve(conn)
     except (EOFError, KeyboardInterrupt):
@@ -731,14 +756,19 @@ class Pool:
         count: int,
         visited: Any = None,
         level: int = 0,
+        owner: Callable[[Any], int] | None = None,
     ):
         """Fork `count` workers; each inherits `visited` (states seen so far) if given.
         With `key` None the workers keep whole states (`_ExactWorker`) and `visited`, if
-        given, is a `Visited` of whole states; otherwise a `FingerprintSet`."""
+        given, is a `Visited` of whole states; otherwise a `FingerprintSet`. `owner`
+        gives a state's worker (`Model.owner`); without it (only with a `key`), a state
+        is owned by its key modulo `count`."""
+        if key is None and owner is None:
+            raise ValueError("exact workers need an owner function")
         context = multiprocessing.get_context("fork")
         self.count = count
-        self.exact = key is None  # whole states, owned by hash(), until `fingerprints`
-        self.by_key = not self.exact  # states owned by their key (a fingerprint) modulo count
+        self.exact = key is None  # whole states, until `fingerprints`
+        self.by_key = owner is None  # states owned by their key (a fingerprint) modulo count
         self.conns: list[Connection] = []
         self.procs = []
         # each worker's (expanded, generated, new) so far in the level it is expanding
@@ -758,6 +788,7 @@ class Pool:
                     level,
                     self.live,
                     self.balance,
+                    owner,
                     theirs,
                 ),
                 daemon=True,
@@ -789,7 +820,7 @@ class Pool:
         return [answers[i] for i in range(self.count)]
 
     def fingerprints(self) -> None:
-        """Turn exact workers into fingerprint-mode ones (each keeps owning by hash())."""
+        """Turn exact workers into fingerprint-mode ones (each keeps its owner function)."""
         tables = self.ask_all("number", [None] * self.count)
         self.ask_all("convert", [tables] * self.count)
         self.exact = False

@@ -75,6 +75,8 @@ class Stats:
     workers: int = 1  # processes that explored (see CheckOptions.workers)
     workers_reason: str = ""  # why the automatic choice took several
     lent: int = 0  # states a worker handed another to expand, evening out a level
+    shipped: int = 0  # states a worker shipped to the worker owning them
+    by_locality: bool = False  # workers owned states by the spec's locality
 
     @property
     def states_per_second(self) -> float:

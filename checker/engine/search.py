@@ -175,6 +175,8 @@ class _Search:
         self.workers = 1
         self.auto_reason = ""
         self.lent = 0  # states one worker handed another to expand (see engine.parallel)
+        self.shipped = 0  # states a worker shipped to their owner (see engine.parallel)
+        self.by_locality = False  # states owned by the spec's locality (see Spec.locality)
         self.frontier_size = 0
         self.level = 0  # steps to the state being expanded
         self.stop_at_level: int | None = None  # pause before expanding a state this deep
@@ -253,27 +255,33 @@ class _Search:
         """
         model = self.model
         successors: list[Any] = []
+        parents: list[Any] = []  # each successor's parent
         sampled = 0
         until = time.perf_counter() + _SAMPLE_SECONDS  # costly states: fewer of them
         try:
             for st, _, _ in self.frontier.peek_many(_SAMPLE):
-                successors.extend(
-                    tr[2] for tr in model.successors(st) if tr[2] is not st and tr[2] != st
-                )
+                for tr in model.successors(st):
+                    if tr[2] is not st and tr[2] != st:
+                        successors.append(tr[2])
+                        parents.append(st)
                 sampled += 1
                 if time.perf_counter() > until:
                     break
             sampled = max(1, sampled)
-            start = time.perf_counter()
             if self.exact:
-                for nxt in successors:
-                    hash(nxt)
+                owner = model.owner(cores)
+                start = time.perf_counter()
+                owners = [owner(nxt) for nxt in successors]
                 hashing = time.perf_counter() - start
+                # the successors another worker owns: (cores-1)/cores by the whole
+                # state's hash; fewer by the spec's locality
+                away = sum(map(int.__ne__, owners, map(owner, parents)))
+                crossing = away / len(successors) if successors else 0.0
                 shipped = successors[:sampled] or [None]
                 start = time.perf_counter()
                 pickle.loads(pickle.dumps(shipped, pickle.HIGHEST_PROTOCOL))
                 per_ship = (time.perf_counter() - start) / len(shipped)
-                extra = hashing / sampled + per_ship * _SHIPPED * (cores - 1) / cores
+                extra = hashing / sampled + per_ship * _SHIPPED * crossing
             else:
                 for nxt in successors:
                     model.fingerprint(nxt)
@@ -532,16 +540,28 @@ class _Search:
         """
         model, exact = self.model, self.exact
         key = None if exact else self.key
-        owner: Callable[[Any, Any], int] = (
-            (lambda st, fp: hash(st) % count) if exact else (lambda st, fp: fp % count)
-        )
+        # with symmetry, states are owned by their key (a renamed state or a fingerprint,
+        # the same for the whole class), not by a part of them
+        local = model.has_locality and self.options.symmetry == "off"
+        state_owner = model.owner(count, local) if exact or local else None
+        if state_owner is None:
+            owner: Callable[[Any, Any], int] = lambda st, fp: fp % count  # noqa: E731
+        else:
+            # exact workers keep states by their key: themselves, or (with symmetry)
+            # the renamed state standing for their class
+            owner = lambda st, fp: state_owner(fp if exact else st)  # noqa: E731
         self.workers = count
+        self.by_locality = local
         shares: list[list[Any]] = [[] for _ in range(count)]
         if handover:
             frontier = self.frontier
-            while len(frontier):
-                st, fp, _ = frontier.pop()
-                shares[owner(st, fp)].append(st if exact else (st, fp))
+            try:
+                while len(frontier):
+                    st, fp, _ = frontier.pop()
+                    shares[owner(st, fp)].append(fp if exact else (st, fp))
+            except SpecRuntimeError as err:  # the spec's locality raised
+                error = SpecError(err.where, err.message, None, err.details())
+                return Result(Verdict.SPEC_ERROR, self._stats(), error=error)
             inherited = self.visited
         else:
             inherited = None
@@ -551,11 +571,12 @@ class _Search:
                     if model.constraints and not model.admits(st):
                         continue
                     fp = self.key(st)
-                    shares[owner(st, fp)].append(st if exact else (st, fp))
+                    shares[owner(st, fp)].append(fp if exact else (st, fp))
             except SpecRuntimeError as err:
                 error = SpecError(err.where, err.message, None)
                 return Result(Verdict.SPEC_ERROR, self._stats(), error=error)
-        pool = Pool(model, key, self.options, count, inherited, self.level + 1 if handover else 0)
+        level = self.level + 1 if handover else 0
+        pool = Pool(model, key, self.options, count, inherited, level, state_owner)
         remote = _Remote(pool, inherited if exact else None)
         remote.count = len(inherited) if inherited is not None else 0
         self.visited = remote  # type: ignore[assignment]
@@ -641,6 +662,7 @@ class _Search:
         for report in reports:
             self.generated += report.generated
             self.lent += report.lent
+            self.shipped += report.shipped
             for i, n in enumerate(report.fired):
                 self.fired[i] += n
             self.visited.count += report.new  # type: ignore[attr-defined]
@@ -745,6 +767,8 @@ class _Search:
             workers=self.workers,
             workers_reason=self.auto_reason,
             lent=self.lent,
+            shipped=self.shipped,
+            by_locality=self.by_locality,
             orbits=len(self.orbits) if self.orbit_key is not None else None,
         )
 

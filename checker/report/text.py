@@ -92,8 +92,11 @@ def format_stats(stats: Stats, complete: bool = True) -> list[str]:
         lines.append("Reachable, witnessed: " + ", ".join(stats.witnessed))
     if stats.workers > 1:
         why = f" (chosen automatically: {stats.workers_reason})" if stats.workers_reason else ""
-        lent = f"; {stats.lent:,} states lent to even out levels" if stats.lent else ""
-        lines.append(f"Workers: {stats.workers} processes{why}{lent}")
+        owned = ", owning states by the spec's locality" if stats.by_locality else ""
+        moved = f"; {stats.shipped:,} states shipped to their owners" if stats.shipped else ""
+        if stats.lent:
+            moved += f", {stats.lent:,} lent to even out levels"
+        lines.append(f"Workers: {stats.workers} processes{owned}{why}{moved}")
     if stats.exact:
         lines.append("Visited set: exact (whole states kept; no fingerprint collisions)")
         return lines
