@@ -93,10 +93,11 @@ def format_stats(stats: Stats, complete: bool = True) -> list[str]:
     if stats.workers > 1:
         why = f" (chosen automatically: {stats.workers_reason})" if stats.workers_reason else ""
         owned = ", owning states by the spec's locality" if stats.by_locality else ""
-        moved = f"; {stats.shipped:,} states shipped to their owners" if stats.shipped else ""
+        moved = [f"{stats.shipped:,} states shipped to their owners"] if stats.shipped else []
         if stats.lent:
-            moved += f", {stats.lent:,} lent to even out levels"
-        lines.append(f"Workers: {stats.workers} processes{owned}{why}{moved}")
+            moved.append(f"{stats.lent:,} {'' if moved else 'states '}lent to even out levels")
+        line = f"Workers: {stats.workers} processes{owned}{why}"
+        lines.append(line + "; " + ", ".join(moved) if moved else line)
     if stats.exact:
         lines.append("Visited set: exact (whole states kept; no fingerprint collisions)")
         return lines
