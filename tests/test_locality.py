@@ -96,4 +96,5 @@ def test_symmetric_workers_replay_the_shortest_counterexample(exact):
     two = check(model, CheckOptions(workers=2, exact=exact, symmetry="on"))
     assert one.violation.property == two.violation.property == "no_duplicate_pong"
     assert len(one.violation.trace) == len(two.violation.trace) == 3
-    assert two.stats.distinct == one.stats.distinct
+    # (the counts at a violation depend on where in its level each search stopped)
+    assert two.violation.trace.steps[0].state == one.violation.trace.steps[0].state
