@@ -271,7 +271,7 @@ class _Search:
                     break
             sampled = max(1, sampled)
             if self.exact:
-                owner = model.owner(cores)
+                owner = model.owner(cores, self._by_locality())
                 start = time.perf_counter()
                 owners = [owner(nxt) for nxt in successors]
                 hashing = time.perf_counter() - start
@@ -292,6 +292,12 @@ class _Search:
             return 0.0, 0.0
         share = extra / (per_state + extra)
         return cores * (1 - share) / _CONTENTION, share
+
+    def _by_locality(self) -> bool:
+        """Whether workers own states by the spec's locality: not with symmetry, where a
+        state is owned by its key (a renamed state or a fingerprint, the same for its
+        whole class)."""
+        return self.model.has_locality and self.options.symmetry == "off"
 
     def _to_fingerprints(self) -> None:
         """Switch a big exact search to fingerprints: 16 bytes a state, a pickled queue.
@@ -542,9 +548,7 @@ class _Search:
         """
         model, exact = self.model, self.exact
         key = None if exact else self.key
-        # with symmetry, states are owned by their key (a renamed state or a fingerprint,
-        # the same for the whole class), not by a part of them
-        local = model.has_locality and self.options.symmetry == "off"
+        local = self._by_locality()
         state_owner = model.owner(count, local) if exact or local else None
         if state_owner is None:
             owner: Callable[[Any, Any], int] = lambda st, fp: fp % count  # noqa: E731
