@@ -158,8 +158,9 @@ def _one_process(name: str, params: dict) -> Any:
     return _ONE[name]
 
 
-# the workers' kinds: exact (whole states, owned by hash()), exact until big (here 30
-# states) and then fingerprints (still owned by hash()), fingerprints (owned by them)
+# the workers' kinds: exact (whole states, owned by Model.owner: the spec's locality or
+# the whole hash), exact until big (here 30 states) and then fingerprints (owned as
+# before), fingerprints (owned by the spec's locality, else by the fingerprints)
 WORKER_MODES = {
     "exact": ({"exact": True}, None, True),
     "default": ({}, None, True),
