@@ -168,7 +168,7 @@ class Paxos(Protocol):
         """The proposers' records (see `Spec.locality`): a step changes one only when
         its proposer starts a ballot or hears a promise, so with --workers most
         successors stay with the worker that owns their state (with 3 nodes and 1
-        fault, two workers ship 22,000-35,000 states instead of 120,000)."""
+        fault, two workers ship 22,000-36,000 states instead of 120,000)."""
         return s.node[self.nodes : self.nodes + self.proposers]
 
     # --- properties -------------------------------------------------------------------------

@@ -27,7 +27,7 @@ Exact workers turn into fingerprint ones between levels when a default search ge
 big (they keep their owners). Shipping a distinct held state costs less than
 fingerprinting every successor: on paxos with 3 nodes and 1 fault, two exact workers
 generate 3.8 successors a state and ship 0.9 states a state owning by the whole state
-(0.16-0.26 by paxos's locality). Levels keep BFS's guarantee: a
+(0.16-0.27 by paxos's locality). Levels keep BFS's guarantee: a
 violation found at a level has the shortest length; the search ends at the first
 level where any worker finds one, and reports the shortest of them. Workers are
 forked, so they share the compiled model (and `hash()`'s secret) without pickling it.
@@ -473,7 +473,7 @@ class _ExactWorker(_Worker):
     already, reached from their own states in the same level. Shipping every distinct
     foreign successor costs less than fingerprinting every successor (the exchange of
     fingerprint-mode workers): on paxos, two workers generate about four successors a
-    state and ship 0.9 states a state owning by the whole state, 0.16-0.26 by its
+    state and ship 0.9 states a state owning by the whole state, 0.16-0.27 by its
     locality.
 
     A state's identity across processes is a number: `k * count + index` for the k-th
