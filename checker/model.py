@@ -100,6 +100,9 @@ class Model:
                 "the initial state(s)"
             )
         self._fingerprint = Fingerprinter()
+        #: `validate` without its error: raises TypeError or ValueError on a new state
+        #: that could not be fingerprinted (for the engine's inner loop)
+        self.check_like = self._fingerprint.check_like
         self._static_bindings: dict[int, list[tuple[tuple, dict]]] = {}
         self.budget_names: tuple[str, ...] = ()
         self.actions: tuple[_CompiledAction, ...] = self._compile_actions(spec, info.actions)
