@@ -453,54 +453,43 @@ class _Search:
         witness = bool(model.reachables)
         deeper = steps + 1
         progress = False
-        generated = 0
-        try:
-            for index, params, items in model.step_groups(st):
-                generated += len(items)
-                fired[index] += len(items)
-                if progress_actions[index]:
-                    progress = True
-                for item in items:
-                    nxt = item[0] if type(item) is choice or isinstance(item, choice) else item
-                    if nxt is st:  # a stutter returned as the state itself
-                        continue
+        for index, params, items in model.step_groups(st):
+            self.generated += len(items)
+            fired[index] += len(items)
+            if progress_actions[index]:
+                progress = True
+            for item in items:
+                nxt = item[0] if type(item) is choice or isinstance(item, choice) else item
+                if nxt is st:  # a stutter returned as the state itself
+                    continue
+                try:
+                    new = nxt not in visited
+                except Exception as err:
+                    raise model.invalid_state(nxt, model.transition(index, params, item)) from err
+                if new:
                     try:
-                        new = nxt not in visited
-                    except Exception as err:
-                        tr = model.transition(index, params, item)
-                        raise model.invalid_state(nxt, tr) from err
-                    if new:
-                        try:
-                            check_like(nxt, st)
-                        except (TypeError, ValueError):
-                            model.validate_step(nxt, st, index, params, item)  # raises, naming it
-                        if deeper > self.max_steps:
-                            self.max_steps = deeper
-                        visited[nxt] = st
-                        try:
-                            failure = check_invariants(nxt)
-                            if witness and len(self.witnessed) < len(model.reachables):
-                                self.witnessed.update(model.witnessed(nxt))
-                        except SpecRuntimeError as err:
-                            self.generated += generated  # counted before the report
-                            generated = 0
-                            raise _Found(self._spec_error(err, nxt)) from err
-                        if failure:
-                            self.generated += generated
-                            generated = 0
-                            raise _Found(self._violation(failure, nxt))
-                        push((nxt, nxt, deeper))
-                    elif check_step is None or nxt == st:
-                        continue  # seen before; a stutter has no step to check
-                    if check_step is not None:
-                        failure = check_step(st, nxt)
-                        if failure:
-                            self.generated += generated
-                            generated = 0
-                            extra = model.transition(index, params, item)
-                            raise _Found(self._violation(failure, fp, extra=extra))
-        finally:  # what raised meanwhile is reported with this state's steps counted
-            self.generated += generated
+                        check_like(nxt, st)
+                    except (TypeError, ValueError):
+                        model.validate_step(nxt, st, index, params, item)  # raises, naming it
+                    if deeper > self.max_steps:
+                        self.max_steps = deeper
+                    visited[nxt] = st
+                    try:
+                        failure = check_invariants(nxt)
+                        if witness and len(self.witnessed) < len(model.reachables):
+                            self.witnessed.update(model.witnessed(nxt))
+                    except SpecRuntimeError as err:
+                        raise _Found(self._spec_error(err, nxt)) from err
+                    if failure:
+                        raise _Found(self._violation(failure, nxt))
+                    push((nxt, nxt, deeper))
+                elif check_step is None or nxt == st:
+                    continue  # seen before; a stutter has no step to check
+                if check_step is not None:
+                    failure = check_step(st, nxt)
+                    if failure:
+                        extra = model.transition(index, params, item)
+                        raise _Found(self._violation(failure, fp, extra=extra))
         if not progress:
             self._check_deadlock(st, fp, progress)
 
