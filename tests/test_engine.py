@@ -670,6 +670,53 @@ def test_exit_codes(make, options, verdict, code):
     assert result.exit_code == code == verdict.exit_code
 
 
+# --- how actions are called -----------------------------------------------------------------
+
+
+class Orders(Spec):
+    """Parameters declared in another order than the signature's, one keyword-only, and
+    a parameter with a default: called by position where that is the same call."""
+
+    def init_states(self):
+        yield State(log=())
+
+    @action(b=range(2), a=range(3))
+    def pair(self, s, a, b, unit=1):
+        return s.set(log=(*s.log, ("pair", a, b * unit))) if len(s.log) < 2 else None
+
+    @action(k=range(2))
+    def only(self, s, *, k):
+        return s.set(log=(*s.log, ("only", k))) if len(s.log) < 2 else None
+
+    @action(n=range(2))
+    def one(self, s, n):
+        return s.set(log=(*s.log, ("one", n))) if len(s.log) < 2 else None
+
+    @invariant
+    def no_late_pair(self, s):
+        return s.log[1:] != (("pair", 2, 1),)
+
+
+def test_actions_get_their_parameters_by_name_whether_called_by_position_or_keyword():
+    model = compile_spec(Orders())
+    assert [a.positional for a in model.actions] == [("a", "b"), None, ("n",)]
+    result = check(Orders())
+    # the first step is pair(b=0, a=0), the first of its steps; then pair(b=1, a=2)
+    assert labels(result.violation.trace) == ["pair(b=0, a=0)", "pair(b=1, a=2)"]
+    assert result.violation.trace.last.state.log == (("pair", 0, 0), ("pair", 2, 1))
+
+    class Unchecked(Orders):
+        def no_late_pair(self, s):  # an override without the tag: no invariant
+            return True
+
+    # ten steps from each state with a log shorter than 2 (6 pairs, 2 only, 2 one),
+    # each to a different log: 1 + 10 + 100
+    result = check(Unchecked(), CheckOptions(check_deadlock=False))
+    assert result.verdict is Verdict.HOLDS
+    stats = result.stats
+    assert (stats.distinct, stats.generated) == (111, 111)
+
+
 # --- the lean loop and the general one ------------------------------------------------------
 
 
