@@ -497,8 +497,8 @@ def _positional(method: Callable[..., Any], names: tuple[str, ...]) -> tuple[str
     can and there are one or two of them; else None (the call passes keywords)."""
     if not 1 <= len(names) <= 2:
         return None
-    try:
-        params = list(inspect.signature(method).parameters.values())
+    try:  # a wrapper's own signature: it may take keywords only, whatever it wraps
+        params = list(inspect.signature(method, follow_wrapped=False).parameters.values())
     except (TypeError, ValueError):
         return None
     by_position = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)

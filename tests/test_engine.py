@@ -7,6 +7,7 @@ successor produced by an expanded state, duplicates included.
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -697,9 +698,29 @@ class Orders(Spec):
         return s.log[1:] != (("pair", 2, 1),)
 
 
+def logged(method):
+    """A decorator whose wrapper takes the action's parameters by keyword only."""
+
+    @functools.wraps(method)
+    def wrapper(self, s, **params):
+        return method(self, s, **params)
+
+    return wrapper
+
+
+class Wrapped(Orders):
+    @action(n=range(2))
+    @logged
+    def one(self, s, n):
+        return s.set(log=(*s.log, ("one", n))) if len(s.log) < 2 else None
+
+
 def test_actions_get_their_parameters_by_name_whether_called_by_position_or_keyword():
     model = compile_spec(Orders())
     assert [a.positional for a in model.actions] == [("a", "b"), None, ("n",)]
+    # a wrapper is called as it is defined, by keyword, whatever it wraps
+    assert [a.positional for a in compile_spec(Wrapped()).actions] == [("a", "b"), None, None]
+    assert check(Wrapped()).stats.distinct == check(Orders()).stats.distinct
     result = check(Orders())
     # the first step is pair(b=0, a=0), the first of its steps; then pair(b=1, a=2)
     assert labels(result.violation.trace) == ["pair(b=0, a=0)", "pair(b=1, a=2)"]
