@@ -393,14 +393,18 @@ class Model:
         When no domain looks at the state, the list is computed once per model (and
         `step_groups` finds it in `_static_bindings`).
         """
-        names = [n for n, _ in act.domains]
+        names = tuple(n for n, _ in act.domains)
         values = [read(self.spec, s) for _, read in act.domains]
-        order = act.positional
-        bindings = []
-        for combo in itertools.product(*values):
-            kwargs = dict(zip(names, combo))
-            args = None if order is None else tuple(kwargs[n] for n in order)
-            bindings.append((tuple(zip(names, combo)), kwargs, args))
+        order = act.positional  # (one or two names: the domains' order, or reversed)
+        flip = order is not None and order != names
+        bindings = [
+            (
+                tuple(zip(names, combo)),
+                dict(zip(names, combo)),
+                None if order is None else combo[::-1] if flip else combo,
+            )
+            for combo in itertools.product(*values)
+        ]
         if act.static:
             self._static_bindings[index] = bindings
         return bindings
