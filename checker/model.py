@@ -510,9 +510,8 @@ def _positional(method: Callable[..., Any], names: tuple[str, ...]) -> tuple[str
     if len(head) < 2 + len(names) or any(p.kind not in by_position for p in head):
         return None
     order = tuple(p.name for p in head[2:])
-    if sorted(order) != sorted(names) or any(p.name in names for p in head[:2]):
-        return None
-    return order
+    # (a name among the first two would be missing here)
+    return order if sorted(order) == sorted(names) else None
 
 
 def _is_static(dom: Any) -> bool:
