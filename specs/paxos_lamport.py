@@ -138,6 +138,13 @@ class PaxosLamport(Spec):
             + [("2b", a, b, v) for a in accs for b in bals for v in vals]
         )
 
+    def locality(self, s: State) -> tuple:
+        """The 1a and 2a messages (see `Spec.locality`): only Phase1a and Phase2a send
+        them, about a sixth of the steps that change the state, so with --workers
+        most successors stay with the worker that made them."""
+        sent = self.sent[s.msgs]
+        return sent.requests, sent.proposals
+
     # --- Init and Next -------------------------------------------------------------
 
     def init_states(self):

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from checker import Verdict, check, compile_spec
+from checker import CheckOptions, Verdict, check, compile_spec
 from specs.paxos_lamport import PaxosLamport
 
 PROPERTIES = (
@@ -116,6 +116,30 @@ def _step(model, s, name, params):
         if (label.name, label.params) == wanted:
             return tr.target
     return None
+
+
+def test_few_steps_leave_their_workers_locality():
+    """Owned by their 1a and 2a messages, most successors stay with their parent's
+    worker (by the whole state, about half would move); two workers find TLC's counts."""
+    spec = PaxosLamport(ballots=2)
+    model = compile_spec(spec)
+    frontier = list(model.initial())
+    seen, steps, moved = set(frontier), 0, 0
+    while frontier:
+        s = frontier.pop()
+        for tr in model.successors(s):
+            if tr.target == s:
+                continue  # a stutter reaches nothing
+            steps += 1
+            moved += spec.locality(tr.target) != spec.locality(s)
+            if tr.target not in seen:
+                seen.add(tr.target)
+                frontier.append(tr.target)
+    assert (len(seen), steps) == (3921, 9442)
+    assert moved / steps < 0.2, moved
+    result = check(PaxosLamport(ballots=2), CheckOptions(workers=2, exact=True))
+    assert result.stats.by_locality
+    assert (result.stats.distinct, result.stats.depth) == (3921, 17)
 
 
 class _ProposeAnything(PaxosLamport):
