@@ -20,7 +20,7 @@ import itertools
 import operator
 import traceback
 import types
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass
 from types import GeneratorType
 from typing import Any, NamedTuple
@@ -474,10 +474,14 @@ class Model:
         s = self.user_state(st)
         return all(_predicate(self.spec, p, s) for p in self.constraints)
 
-    def witnessed(self, st: Any) -> list[int]:
-        """Indices of the @reachable properties that `st` satisfies."""
+    def witnessed(self, st: Any, known: Container[int] = ()) -> list[int]:
+        """Indices of the @reachable properties that `st` satisfies, among those not in
+        `known` (a search looks for each only until some state has shown it)."""
         s = self.user_state(st)
-        return [i for i, p in enumerate(self.reachables) if _predicate(self.spec, p, s)]
+        spec = self.spec
+        return [
+            i for i, p in enumerate(self.reachables) if i not in known and _predicate(spec, p, s)
+        ]
 
     def invalid_state(self, st: Any, tr: Transition) -> SpecRuntimeError:
         """The error for a successor that cannot be a state, naming the action and field."""

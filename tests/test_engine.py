@@ -591,6 +591,35 @@ def test_witnessed_reachable_is_not_unknown_when_the_search_is_cut():
     assert result.stats.witnessed == ("two",)
 
 
+class CountsLooks(ReachesSeven):
+    """ReachesSeven, counting how often each reachable property is evaluated."""
+
+    def __init__(self, limit: int):
+        super().__init__(limit)
+        self.looks = {"two": 0, "seven": 0}
+
+    @reachable
+    def two(self, s):
+        self.looks["two"] += 1
+        return s.n == 2
+
+    @reachable
+    def seven(self, s):
+        self.looks["seven"] += 1
+        return s.n == 7
+
+
+@by_strategy
+def test_a_witnessed_reachable_is_not_evaluated_again(strategy):
+    """Each @reachable is looked for only until a state shows it: n = 0, 1, 2 for `two`
+    (while `seven` is still looked for), n = 0..7 for `seven`."""
+    spec = CountsLooks(limit=10)
+    result = check(spec, CheckOptions(strategy=strategy))
+    assert result.verdict is Verdict.HOLDS
+    assert result.stats.witnessed == ("two", "seven")
+    assert spec.looks == {"two": 3, "seven": 8}
+
+
 # --- budgets -------------------------------------------------------------------------------
 
 

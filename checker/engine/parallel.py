@@ -447,7 +447,7 @@ class _Worker:
         model = self.model
         failure = self.check_invariants(st)
         if len(self.witnessed) < len(model.reachables):  # until this worker has seen them all
-            found = model.witnessed(st)
+            found = model.witnessed(st, self.witnessed)
             report.witnessed.update(found)
             self.witnessed.update(found)
         if failure:

@@ -477,7 +477,7 @@ class _Search:
                     try:
                         failure = check_invariants(nxt)
                         if witness and len(self.witnessed) < len(model.reachables):
-                            self.witnessed.update(model.witnessed(nxt))
+                            self.witnessed.update(model.witnessed(nxt, self.witnessed))
                     except SpecRuntimeError as err:
                         raise _Found(self._spec_error(err, nxt)) from err
                     if failure:
@@ -596,7 +596,7 @@ class _Search:
         try:
             failure = self.check_invariants(st)
             if model.reachables and len(self.witnessed) < len(model.reachables):
-                self.witnessed.update(model.witnessed(st))
+                self.witnessed.update(model.witnessed(st, self.witnessed))
         except SpecRuntimeError as err:
             raise _Found(self._spec_error(err, fp)) from err
         if failure:
