@@ -281,7 +281,7 @@ _COMMON_OPTIONS = [
         default=None,
         metavar="N",
         help="Processes for a BFS search (default: all cores when a state "
-        "costs 100 us or more to expand and workers are predicted to be 1.6x faster, "
+        "costs 50 us or more to expand and workers are predicted to be 1.55x faster, "
         "else 1).",
     ),
     click.Option(

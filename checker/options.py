@@ -60,8 +60,8 @@ class CheckOptions:
     graph_limit: int | None = None
     #: processes for a breadth-first search: 1 is this process only; N > 1
     #: forks N workers that own a share of the states each; None decides by itself:
-    #: a search still running after a second, whose states cost at least 100
-    #: microseconds each and for which workers are predicted to be 1.6x faster, hands
+    #: a search still running after a second, whose states cost at least 50
+    #: microseconds each and for which workers are predicted to be 1.55x faster, hands
     #: its next level to a worker per core (see `engine.search._predicted_gain`)
     workers: int | None = None
 

@@ -74,6 +74,7 @@ class Sent(NamedTuple):
     proposals: tuple[Message, ...]  # the 2a messages, sorted
     started: frozenset[int]  # the ballots of the 2a messages
     votes: Votes  # votes[a]
+    leaders: frozenset[Message]  # the 1a and 2a messages (what leaders sent)
 
 
 class PaxosLamport(Spec):
@@ -138,12 +139,11 @@ class PaxosLamport(Spec):
             + [("2b", a, b, v) for a in accs for b in bals for v in vals]
         )
 
-    def locality(self, s: State) -> tuple:
+    def locality(self, s: State) -> frozenset[Message]:
         """The 1a and 2a messages (see `Spec.locality`): only Phase1a and Phase2a send
         them, about a sixth of the steps that change the state, so with --workers
         most successors stay with the worker that made them."""
-        sent = self.sent[s.msgs]
-        return sent.requests, sent.proposals
+        return self.sent[s.msgs].leaders
 
     # --- Init and Next -------------------------------------------------------------
 
@@ -318,11 +318,12 @@ class PaxosLamport(Spec):
             tuple(proposals),
             frozenset([m[1] for m in proposals]),
             self._one(tuple(map(frozenset, found))),
+            self._one(frozenset(requests + proposals)),
         )
 
     def _add(self, sent: Sent, m: Message) -> Sent:
         """`sent` with the message `m` (not among them) added."""
-        requests, replies, proposals, started, votes = sent
+        requests, replies, proposals, started, votes, leaders = sent
         kind = m[0]
         if kind == "2b":
             _, a, bal, val = m
@@ -331,10 +332,12 @@ class PaxosLamport(Spec):
             replies = replies | {m}
         elif kind == "1a":
             requests = tuple(sorted((*requests, m)))
+            leaders = self._one(leaders | {m})
         else:
             proposals = tuple(sorted((*proposals, m)))
             started = started | {m[1]}
-        return Sent(requests, replies, proposals, started, votes)
+            leaders = self._one(leaders | {m})
+        return Sent(requests, replies, proposals, started, votes, leaders)
 
     def votes(self, s: State) -> Votes:
         """`votes[a]`: the <<bal, val>> pairs of a's 2b messages."""

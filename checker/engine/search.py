@@ -46,7 +46,9 @@ _COLLECT_FIRST = 1 << 13  # expansions before the first collection of cyclic gar
 _QUIET_COLLECTIONS = 2  # ...and after this many in a row found none, no more
 _EXACT_UNTIL = 1 << 18  # by default, states kept whole up to this many, then fingerprints
 _PROBE_SECONDS = 1.0  # a search still running after this long may move to more processes
-_PARALLEL_FROM = 100e-6  # ...when a state costs at least this many seconds to expand
+_PARALLEL_FROM = 50e-6  # ...when a state costs at least this many seconds to expand
+# (measured at the probe, start-up included: two-phase commit with 7 RMs, 58-99 us there,
+# ran 1.5-2x as fast on two workers; paxos-lamport with ballots=3, 97-118 us, 1.2-1.3x)
 # ...and the predicted gain is at least _WORTH. A worker's extra work is hashing each
 # successor for its owner and shipping the ones others own (exact), or fingerprinting
 # every successor (fingerprints; one process keeping whole states does neither), and two
@@ -56,8 +58,12 @@ _PARALLEL_FROM = 100e-6  # ...when a state costs at least this many seconds to e
 # 2-core machine, paxos with 3 nodes and 1 fault, predicted 1.6x (127-192 us per state,
 # shipping 6-7%), two workers ran 1.0-1.4x as fast as one process; at 1.35 the bar let
 # paxos-lamport with ballots=3 move, predicted 1.5x, for no gain. Hence a bar above 1.
+# Owning by a spec's locality, the predictions sit at 1.59-1.63 (shipping 2.5-4.8%) and
+# two workers ran 1.2-2x as fast (paxos with 3 nodes and 1 fault, paxos-lamport with
+# ballots=3, two-phase commit with 7 and 8 RMs); at 1.6 the bar kept two-phase commit
+# with 8 RMs (predicted 1.586-1.593) on one process, 1.5x slower.
 _CONTENTION = 1.2
-_WORTH = 1.6
+_WORTH = 1.55
 _SAMPLE = 256  # queued states whose successors are timed (hashed and shipped, or
 # fingerprinted) to predict the gain
 _SAMPLE_SECONDS = 0.1  # ...or as many as are expanded in this long
@@ -272,6 +278,10 @@ class _Search:
             sampled = max(1, sampled)
             if self.exact:
                 owner = model.owner(cores, self._by_locality())
+                owners = [owner(nxt) for nxt in successors]
+                # timed again: the first pass may fill memos that the search fills
+                # anyway (paxos-lamport's locality reads the sorted-out messages its
+                # properties read; 17 us a state the first time, 2.6 the second)
                 start = time.perf_counter()
                 owners = [owner(nxt) for nxt in successors]
                 hashing = time.perf_counter() - start
