@@ -48,7 +48,7 @@ _EXACT_UNTIL = 1 << 18  # by default, states kept whole up to this many, then fi
 _PROBE_SECONDS = 1.0  # a search still running after this long may move to more processes
 _PARALLEL_FROM = 50e-6  # ...when a state costs at least this many seconds to expand
 # (measured at the probe, start-up included: two-phase commit with 7 RMs, 58-99 us there,
-# ran 1.5-2x as fast on two workers; paxos-lamport with ballots=3, 97-118 us, 1.2-1.3x)
+# ran 1.5-2x as fast on two workers; paxos-lamport with ballots=3, 73-118 us, 1.1-1.6x)
 # ...and the predicted gain is at least _WORTH. A worker's extra work is hashing each
 # successor for its owner and shipping the ones others own (exact), or fingerprinting
 # every successor (fingerprints; one process keeping whole states does neither), and two
@@ -58,7 +58,7 @@ _PARALLEL_FROM = 50e-6  # ...when a state costs at least this many seconds to ex
 # 2-core machine, paxos with 3 nodes and 1 fault, predicted 1.6x (127-192 us per state,
 # shipping 6-7%), two workers ran 1.0-1.4x as fast as one process; at 1.35 the bar let
 # paxos-lamport with ballots=3 move, predicted 1.5x, for no gain. Hence a bar above 1.
-# Owning by a spec's locality, the predictions sit at 1.59-1.63 (shipping 2.5-4.8%) and
+# Owning by a spec's locality, the predictions sit at 1.56-1.65 (shipping 1-7%) and
 # two workers ran 1.2-2x as fast (paxos with 3 nodes and 1 fault, paxos-lamport with
 # ballots=3, two-phase commit with 7 and 8 RMs); at 1.6 the bar kept two-phase commit
 # with 8 RMs (predicted 1.586-1.593) on one process, 1.5x slower.
