@@ -16,7 +16,8 @@ state; the cyclic garbage collector off; the set freed before the clock stops: a
 as in the engine); through `checker.check` with two worker processes; and with the automatic
 choice (`--workers` unset). engine/floor is the
 engine's overhead; speedup is one process's time over two workers'; auto/1 is the
-automatic choice's time over one process's. Memory with workers is the coordinator's
+automatic choice's time over one process's, and "on" the processes it chose (in the
+fastest of the rounds). Memory with workers is the coordinator's
 peak plus twice the largest worker's. These are measurements, not tests.
 
 `--ceiling` measures what the machine allows two workers at best: the floor run
@@ -69,6 +70,7 @@ class Figures:
     states_per_second: float
     peak_mib: float
     verdict: str
+    processes: int = 1  # the processes that explored (the automatic choice's pick)
 
 
 def _model(name: str):
@@ -109,6 +111,7 @@ def run_engine(name: str, workers: int | None = 1) -> Figures:
         result.stats.distinct / seconds,
         _peak_all_mib(),
         result.verdict.value,
+        result.stats.workers,
     )
 
 
@@ -198,7 +201,7 @@ def table(rows: list[tuple[Figures, ...]]) -> str:
     head = (
         f"{'model':<30} {'distinct':>10} {'depth':>5} {'engine s':>9} {'states/s':>9} "
         f"{'MiB':>6} {'floor s':>8} {'eng/floor':>9} {'2 workers s':>11} {'MiB':>6} "
-        f"{'speedup':>7} {'auto s':>7} {'auto/1':>6}"
+        f"{'speedup':>7} {'auto s':>7} {'auto/1':>6} {'on':>2}"
     )
     lines = [head, "-" * len(head)]
     for engine, floor, two, auto in rows:
@@ -208,7 +211,7 @@ def table(rows: list[tuple[Figures, ...]]) -> str:
             f"{engine.model:<30} {engine.distinct:>10,} {engine.depth:>5} {engine.seconds:>9.2f} "
             f"{engine.states_per_second:>9,.0f} {engine.peak_mib:>6.0f} {floor.seconds:>8.2f} "
             f"{ratio:>9.2f} {two.seconds:>11.2f} {two.peak_mib:>6.0f} {speedup:>7.2f} "
-            f"{auto.seconds:>7.2f} {auto.seconds / engine.seconds:>6.2f}"
+            f"{auto.seconds:>7.2f} {auto.seconds / engine.seconds:>6.2f} {auto.processes:>2}"
         )
         for other in (floor, two, auto):
             if other.distinct != engine.distinct:
@@ -265,7 +268,17 @@ def main() -> None:
     print(table(rows))
     if args.json:
         data = [{m: asdict(f) for m, f in zip(modes, row)} for row in rows]
-        args.json.write_text(json.dumps(data, indent=1) + "\n")
+        _write_atomically(args.json, json.dumps(data, indent=1) + "\n")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write `text` to `path` whole or not at all: a temporary file beside it, renamed."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,54 @@
+"""bench/run.py's own parts: the floor and the engine agree, the table, the JSON file."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "bench" / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_run"] = module  # dataclasses look their module up
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        del sys.modules["bench_run"]
+
+
+def test_the_floor_and_the_engine_explore_the_same_space(bench):
+    """MCPaxosTiny: TLC's 3,921 states and depth 17, by the bare loop and by the engine."""
+    floor = bench.run_floor("paxos-lamport-b2")
+    engine = bench.run_engine("paxos-lamport-b2", workers=1)
+    for figures in (floor, engine):
+        assert (figures.distinct, figures.depth, figures.verdict) == (3921, 17, "holds")
+    assert (floor.mode, engine.mode, engine.processes) == ("floor", "engine", 1)
+
+
+def test_the_table_shows_how_many_processes_the_automatic_choice_took(bench):
+    def figures(mode, seconds, processes=1):
+        return bench.Figures("m", mode, 10, 3, seconds, 10 / seconds, 30.0, "holds", processes)
+
+    row = (figures("engine", 2.0), figures("floor", 1.6), figures("workers2", 1.25, 2))
+    text = bench.table([(*row, figures("auto", 1.5, 2))])
+    head, _, line = text.splitlines()
+    assert head.split()[-3:] == ["s", "auto/1", "on"]
+    assert line.split()[-6:] == ["1.25", "30", "1.60", "1.50", "0.75", "2"]
+    wrong = bench.table([(*row, bench.Figures("m", "auto", 9, 3, 1.0, 9.0, 30.0, "holds"))])
+    assert "! auto found 9 states" in wrong
+
+
+def test_the_json_file_is_replaced_whole(bench, tmp_path):
+    target = tmp_path / "figures.json"
+    target.write_text("old")
+    bench._write_atomically(target, json.dumps([1, 2]))
+    assert json.loads(target.read_text()) == [1, 2]
+    assert [p.name for p in tmp_path.iterdir()] == ["figures.json"]
