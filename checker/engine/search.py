@@ -59,7 +59,7 @@ _PARALLEL_FROM = 50e-6  # ...when a state costs at least this many seconds to ex
 # shipping 6-7%), two workers ran 1.0-1.4x as fast as one process; at 1.35 the bar let
 # paxos-lamport with ballots=3 move, predicted 1.5x, for no gain. Hence a bar above 1.
 # Owning by a spec's locality, the predictions sit at 1.56-1.65 (shipping 1-7%) and
-# two workers ran 1.2-2x as fast (paxos with 3 nodes and 1 fault, paxos-lamport with
+# two workers ran 1.1-2.3x as fast (paxos with 3 nodes and 1 fault, paxos-lamport with
 # ballots=3, two-phase commit with 7 and 8 RMs); at 1.6 the bar kept two-phase commit
 # with 8 RMs (predicted 1.586-1.593) on one process, 1.5x slower.
 _CONTENTION = 1.2
@@ -278,10 +278,11 @@ class _Search:
             sampled = max(1, sampled)
             if self.exact:
                 owner = model.owner(cores, self._by_locality())
-                owners = [owner(nxt) for nxt in successors]
-                # timed again: the first pass may fill memos that the search fills
-                # anyway (paxos-lamport's locality reads the sorted-out messages its
-                # properties read; 17 us a state the first time, 2.6 the second)
+                # a first, untimed look may fill memos that the search fills anyway
+                # (paxos-lamport's locality reads the sorted-out messages its properties
+                # read; 17 us a state the first time, 2.6 the second)
+                for nxt in successors:
+                    owner(nxt)
                 start = time.perf_counter()
                 owners = [owner(nxt) for nxt in successors]
                 hashing = time.perf_counter() - start
