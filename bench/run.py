@@ -4,7 +4,7 @@
     python bench/run.py --full          # adds the big models (several minutes)
     python bench/run.py --json out.json # also write the figures as JSON
     python bench/run.py --only paxos-lamport-b2
-    python bench/run.py --ceiling       # what two cores give two independent runs
+    python bench/run.py --ceiling       # also what two cores give two independent runs
     python bench/run.py --rounds 3      # best of three, for a machine whose speed drifts
 
 Each model runs four times, each in a fresh process so peak memory is its own:
@@ -20,10 +20,15 @@ automatic choice's time over one process's, and "on" the processes it chose (in 
 fastest of the rounds). Memory with workers is the coordinator's
 peak plus twice the largest worker's. These are measurements, not tests.
 
-`--ceiling` measures what the machine allows two workers at best: the floor run
-alone, then two floor runs at once (independent processes, nothing shared). If the
-pair takes longer than one alone, the cores slow each other down (shared cache and
-memory bandwidth), and `2 x alone / pair` is the most two workers could gain.
+`--ceiling` also measures, in every round, what the machine allows two workers at
+best: two floor runs at once (independent processes, nothing shared). If the pair takes
+longer than the floor alone, the cores slow each other down (shared cache and memory
+bandwidth, or a neighbour on the host), and `best` = 2 x alone / pair is the most two
+workers could gain at that moment; `of best` is the speedup over that. Measured in the
+same rounds, it tells the engine's losses from the machine's.
+
+Above the table: the interpreter, which matters (a CPython linked to a shared libpython,
+as pyenv builds it, runs these models more slowly than Debian's own python3.11).
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ import subprocess
 import sys
 import time
 from collections import deque
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -178,45 +183,64 @@ def measure(name: str, mode: str, at_once: int = 1) -> list[Figures]:
     return found
 
 
-def ceiling(name: str) -> tuple[float, float]:
-    """The floor's time alone, and the mean time of two floor runs started together."""
-    (alone,) = measure(name, "floor")
+def pair_seconds(name: str) -> Figures:
+    """Two floor runs started together (see `--ceiling`): their mean time."""
     pair = measure(name, "floor", at_once=2)
-    return alone.seconds, sum(f.seconds for f in pair) / len(pair)
-
-
-def ceiling_table(rows: list[tuple[str, float, float]]) -> str:
-    head = (
-        f"{'model':<30} {'floor alone s':>13} {'two at once s':>13} {'slowdown':>8} "
-        f"{'best 2-worker speedup':>21}"
+    mean = sum(f.seconds for f in pair) / len(pair)
+    return replace(
+        pair[0],
+        mode="pair",
+        seconds=mean,
+        states_per_second=pair[0].distinct / mean,
+        peak_mib=max(f.peak_mib for f in pair),
+        processes=len(pair),
     )
-    lines = [head, "-" * len(head)]
-    for name, alone, pair in rows:
-        best = 2 * alone / pair
-        lines.append(f"{name:<30} {alone:>13.2f} {pair:>13.2f} {pair / alone:>8.2f} {best:>21.2f}")
-    return "\n".join(lines)
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else float("nan")
 
 
 def table(rows: list[tuple[Figures, ...]]) -> str:
+    """One line a model: rows of (engine, floor, 2 workers, auto[, pair])."""
+    ceiling = any(len(row) > 4 for row in rows)
     head = (
         f"{'model':<30} {'distinct':>10} {'depth':>5} {'engine s':>9} {'states/s':>9} "
         f"{'MiB':>6} {'floor s':>8} {'eng/floor':>9} {'2 workers s':>11} {'MiB':>6} "
         f"{'speedup':>7} {'auto s':>7} {'auto/1':>6} {'on':>2}"
     )
+    if ceiling:
+        head += f" {'pair s':>7} {'best':>5} {'of best':>7}"
     lines = [head, "-" * len(head)]
-    for engine, floor, two, auto in rows:
-        ratio = engine.seconds / floor.seconds if floor.seconds else float("nan")
-        speedup = engine.seconds / two.seconds if two.seconds else float("nan")
-        lines.append(
+    for engine, floor, two, auto, *pair in rows:
+        speedup = _ratio(engine.seconds, two.seconds)
+        line = (
             f"{engine.model:<30} {engine.distinct:>10,} {engine.depth:>5} {engine.seconds:>9.2f} "
             f"{engine.states_per_second:>9,.0f} {engine.peak_mib:>6.0f} {floor.seconds:>8.2f} "
-            f"{ratio:>9.2f} {two.seconds:>11.2f} {two.peak_mib:>6.0f} {speedup:>7.2f} "
-            f"{auto.seconds:>7.2f} {auto.seconds / engine.seconds:>6.2f} {auto.processes:>2}"
+            f"{_ratio(engine.seconds, floor.seconds):>9.2f} {two.seconds:>11.2f} "
+            f"{two.peak_mib:>6.0f} {speedup:>7.2f} {auto.seconds:>7.2f} "
+            f"{_ratio(auto.seconds, engine.seconds):>6.2f} {auto.processes:>2}"
         )
-        for other in (floor, two, auto):
+        if pair:
+            best = _ratio(2 * floor.seconds, pair[0].seconds)
+            line += f" {pair[0].seconds:>7.2f} {best:>5.2f} {_ratio(speedup, best):>7.2f}"
+        lines.append(line)
+        for other in (floor, two, auto, *pair):
             if other.distinct != engine.distinct:
                 lines.append(f"  ! {other.mode} found {other.distinct:,} states")
     return "\n".join(lines)
+
+
+def interpreter() -> str:
+    """Which Python runs the benchmarks, and whether it calls into a shared libpython."""
+    import platform
+    import sysconfig
+
+    shared = "shared libpython" if sysconfig.get_config_var("Py_ENABLE_SHARED") else "static"
+    return (
+        f"{platform.python_implementation()} {platform.python_version()} ({shared}), "
+        f"{os.cpu_count()} cores"
+    )
 
 
 def main() -> None:
@@ -225,7 +249,9 @@ def main() -> None:
     parser.add_argument("--only", action="append", choices=sorted(MODELS), help="just these")
     parser.add_argument("--json", type=Path, help="write the figures to this file")
     parser.add_argument(
-        "--ceiling", action="store_true", help="measure how much two cores can gain at best"
+        "--ceiling",
+        action="store_true",
+        help="also measure, each round, how much two cores can gain at best",
     )
     parser.add_argument(
         "--rounds",
@@ -247,27 +273,25 @@ def main() -> None:
         print(json.dumps(asdict(figures)))
         return
     names = args.only or [n for n, (_, _, quick) in MODELS.items() if quick or args.full]
-    if args.ceiling:
-        found = []
-        for name in names:
-            print(f"  {name} ...", file=sys.stderr, flush=True)
-            found.append((name, *ceiling(name)))
-        print(ceiling_table(found))
-        return
     rows = []
-    modes = ("engine", "floor", "workers2", "auto")
+    modes = ("engine", "floor", "workers2", "auto") + (("pair",) if args.ceiling else ())
     for name in names:
         print(f"  {name} ...", file=sys.stderr, flush=True)
         runs: dict[str, list[Figures]] = {m: [] for m in modes}
         for _ in range(args.rounds):  # interleaved, so a slow spell hits every mode
             for mode in modes:
-                runs[mode].extend(measure(name, mode))
+                runs[mode].append(pair_seconds(name) if mode == "pair" else measure(name, mode)[0])
         rows.append(tuple(min(runs[m], key=lambda f: f.seconds) for m in modes))
+    print(interpreter())
     if args.rounds > 1:
         print(f"(best of {args.rounds} interleaved runs of each)")
     print(table(rows))
     if args.json:
-        data = [{m: asdict(f) for m, f in zip(modes, row)} for row in rows]
+        data = {
+            "python": interpreter(),
+            "rounds": args.rounds,
+            "models": [{m: asdict(f) for m, f in zip(modes, row)} for row in rows],
+        }
         _write_atomically(args.json, json.dumps(data, indent=1) + "\n")
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import platform
+import subprocess
 import sys
 from pathlib import Path
 
@@ -46,9 +48,42 @@ def test_the_table_shows_how_many_processes_the_automatic_choice_took(bench):
     assert "! auto found 9 states" in wrong
 
 
+def test_the_ceiling_columns_compare_the_speedup_with_what_the_machine_allowed(bench):
+    """Two floors at once took 2.0 s each where one alone took 1.6 s: the cores allowed
+    at best 2 x 1.6 / 2.0 = 1.6x, and two workers (2.0 s down to 1.25 s) got all of it."""
+
+    def figures(mode, seconds, processes=1):
+        return bench.Figures("m", mode, 10, 3, seconds, 10 / seconds, 30.0, "holds", processes)
+
+    row = (figures("engine", 2.0), figures("floor", 1.6), figures("workers2", 1.25, 2))
+    plain = bench.table([(*row, figures("auto", 1.5, 2))])
+    assert "best" not in plain
+    text = bench.table([(*row, figures("auto", 1.5, 2), figures("pair", 2.0, 2))])
+    head, _, line = text.splitlines()
+    assert head.split()[-5:] == ["pair", "s", "best", "of", "best"]
+    assert line.split()[-3:] == ["2.00", "1.60", "1.00"]
+
+
 def test_the_json_file_is_replaced_whole(bench, tmp_path):
     target = tmp_path / "figures.json"
     target.write_text("old")
     bench._write_atomically(target, json.dumps([1, 2]))
     assert json.loads(target.read_text()) == [1, 2]
     assert [p.name for p in tmp_path.iterdir()] == ["figures.json"]
+
+
+def test_a_run_with_the_ceiling_writes_every_mode_and_the_interpreter(tmp_path):
+    out = tmp_path / "figures.json"
+    command = [sys.executable, str(ROOT / "bench" / "run.py"), "--only", "echo-n3-partitions1"]
+    done = subprocess.run(
+        [*command, "--ceiling", "--json", str(out)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    data = json.loads(out.read_text())
+    assert data["python"].startswith(platform.python_implementation())
+    assert data["rounds"] == 1
+    (model,) = data["models"]
+    assert sorted(model) == ["auto", "engine", "floor", "pair", "workers2"]
+    assert {f["distinct"] for f in model.values()} == {45}
+    assert model["pair"]["processes"] == 2
+    assert data["python"] in done.stdout and "of best" in done.stdout
