@@ -21,11 +21,11 @@ fastest of the rounds). Memory with workers is the coordinator's
 peak plus twice the largest worker's. These are measurements, not tests.
 
 `--ceiling` also measures, in every round, what the machine allows two workers at
-best: two floor runs at once (independent processes, nothing shared). If the pair takes
-longer than the floor alone, the cores slow each other down (shared cache and memory
-bandwidth, or a neighbour on the host), and `best` = 2 x alone / pair is the most two
-workers could gain at that moment; `of best` is the speedup over that. Measured in the
-same rounds, it tells the engine's losses from the machine's.
+best: two one-process engine runs at once (independent processes, nothing shared). If
+the pair takes longer than one alone, the cores slow each other down (shared cache and
+memory bandwidth, or a neighbour on the host), and `best` = 2 x alone / pair is the
+most two workers could gain at that moment; `of best` is the speedup over that.
+Measured in the same rounds, it tells the engine's losses from the machine's.
 
 Above the table: the interpreter, which matters (a CPython linked to a shared libpython,
 as pyenv builds it, runs these models more slowly than Debian's own python3.11).
@@ -184,8 +184,8 @@ def measure(name: str, mode: str, at_once: int = 1) -> list[Figures]:
 
 
 def pair_seconds(name: str) -> Figures:
-    """Two floor runs started together (see `--ceiling`): their mean time."""
-    pair = measure(name, "floor", at_once=2)
+    """Two one-process engine runs started together (see `--ceiling`): their mean time."""
+    pair = measure(name, "engine", at_once=2)
     mean = sum(f.seconds for f in pair) / len(pair)
     return replace(
         pair[0],
@@ -222,7 +222,7 @@ def table(rows: list[tuple[Figures, ...]]) -> str:
             f"{_ratio(auto.seconds, engine.seconds):>6.2f} {auto.processes:>2}"
         )
         if pair:
-            best = _ratio(2 * floor.seconds, pair[0].seconds)
+            best = _ratio(2 * engine.seconds, pair[0].seconds)
             line += f" {pair[0].seconds:>7.2f} {best:>5.2f} {_ratio(speedup, best):>7.2f}"
         lines.append(line)
         for other in (floor, two, auto, *pair):
