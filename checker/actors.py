@@ -347,17 +347,25 @@ def _is_generated(member: Any) -> bool:
 def _delivery_action(kind: str, handler_name: str) -> Callable[..., Any]:
     """The action that delivers messages of `kind` to the handler named `handler_name`."""
 
+    where = f"handler {handler_name}"
+
     def deliver(self: Protocol, s: State) -> Iterator[Choice]:
         handler = getattr(self, handler_name)
-        where = f"handler {handler_name}"
+        labels = _labels(self)
+        down, cut = s.down, s.cut
         for m in self.net.deliverable(s.net, kind):
-            if not self._can_deliver(s, m):
-                continue
             i = self._index(m.dst)
+            if down[i] or not (cut is None or (m.src in cut) == (m.dst in cut)):
+                continue  # as `_can_deliver`, inlined: a call less per message
             out = handler(m.dst, s.node[i], m)
             if out is None:
                 continue
-            yield Choice(self._apply(s, i, out, where, self.net.remove(s.net, m)), payload(m))
+            label = labels.get(m)
+            if label is None:
+                if len(labels) >= _KEPT:
+                    labels.clear()
+                label = labels[m] = payload(m)
+            yield Choice(self._apply(s, i, out, where, self.net.remove(s.net, m)), label)
 
     deliver.__name__ = kind
     deliver.__qualname__ = kind
@@ -379,19 +387,34 @@ def _timer_action(name: str, method: Callable[..., Any], domains: dict[str, Any]
             for param, dom in domains.items()
         ]
 
+    where = f"timer {name}"
+
+    def calls(self: Protocol, n: Any, local: Any) -> list[tuple[tuple, dict[str, Any]]]:
+        """Node n's calls of the step from `local`: (label, parameters) for each."""
+        return [
+            ((("n", n), *zip(names, combo)), dict(zip(names, combo)))
+            for combo in itertools.product(*values(self, n, local))
+        ]
+
     def step(self: Protocol, s: State) -> Iterator[Choice]:
+        # the domains are functions of (self, n, local): worked out once per node and
+        # local state, which recur in many states
+        known = _timer_calls(self, name)
         for n in self.node_ids():
             i = self._index(n)
             if s.down[i]:
                 continue
             local = s.node[i]
-            for combo in itertools.product(*values(self, n, local)):
-                params = dict(zip(names, combo))
+            todo = known.get((n, local))
+            if todo is None:
+                if len(known) >= _KEPT:
+                    known.clear()
+                todo = known[n, local] = calls(self, n, local)
+            for label, params in todo:
                 out = method(self, n, local, **params)
                 if out is None:
                     continue
-                nxt = self._apply(s, i, out, f"timer {name}", s.net)
-                yield Choice(nxt, (("n", n),) + tuple(params.items()))
+                yield Choice(self._apply(s, i, out, where, s.net), label)
 
     step.__name__ = name
     step.__qualname__ = name
@@ -399,6 +422,26 @@ def _timer_action(name: str, method: Callable[..., Any], domains: dict[str, Any]
     step.__checker_generated__ = True  # type: ignore[attr-defined]
     step.__checker_timer__ = method  # type: ignore[attr-defined]
     return action()(step)
+
+
+#: how many labels of messages, and calls of a timer, a protocol keeps (then starts afresh)
+_KEPT = 1 << 14
+
+
+def _labels(protocol: Protocol) -> dict[Message, tuple]:
+    """The protocol's delivered messages -> their labels' parameters (`payload`)."""
+    try:
+        return protocol.__dict__["_checker_labels"]
+    except KeyError:
+        return protocol.__dict__.setdefault("_checker_labels", {})
+
+
+def _timer_calls(protocol: Protocol, name: str) -> dict[tuple, list]:
+    """The protocol's (node, local state) -> calls of the timer `name` (see `step`)."""
+    try:
+        return protocol.__dict__["_checker_timers"][name]
+    except KeyError:
+        return protocol.__dict__.setdefault("_checker_timers", {}).setdefault(name, {})
 
 
 __all__ = ["NETWORKS", "Message", "Protocol", "StepEvent", "receive", "timer"]
