@@ -14,6 +14,13 @@ pair `(local, messages)` to send, or None when the message cannot be handled now
 stays in the network). `@timer(**domains)` marks a step a node may take at any time
 (a timeout, a client request); its domains are functions of `(self, n, local)`.
 
+Handlers and domains must depend on their arguments alone (and the protocol's
+parameters), as actions depend on the state alone: a protocol calls a handler once per
+(message, receiver's local state) and a timer's domains once per (node, local state),
+and reuses what they returned wherever the pair recurs, which in most protocols is in
+many states (with a `set` network, every message sent so far is offered again in every
+later state).
+
 Everything compiles to ordinary actions on the global state
 `State(node=(local per node), net=..., down=(crashed per node), cut=...)`:
 one action per message kind (`Ping(src=0, dst=1)`), one per timer, and the faults:
@@ -352,20 +359,34 @@ def _delivery_action(kind: str, handler_name: str) -> Callable[..., Any]:
     def deliver(self: Protocol, s: State) -> Iterator[Choice]:
         handler = getattr(self, handler_name)
         labels = _labels(self)
-        down, cut = s.down, s.cut
+        # a handler is a function of (n, local, m): its outcome, worked out once per
+        # message and local state (they recur in many states), or None
+        known = _outcomes(self, kind)
+        down, cut, node = s.down, s.cut, s.node
         for m in self.net.deliverable(s.net, kind):
             i = self._index(m.dst)
             if down[i] or not (cut is None or (m.src in cut) == (m.dst in cut)):
                 continue  # as `_can_deliver`, inlined: a call less per message
-            out = handler(m.dst, s.node[i], m)
-            if out is None:
+            local = node[i]
+            outcome = known.get((m, local), _UNKNOWN)
+            if outcome is _UNKNOWN:
+                out = handler(m.dst, local, m)
+                outcome = None if out is None else _split(out, where)
+                if len(known) >= _KEPT:
+                    known.clear()
+                known[m, local] = outcome
+            if outcome is None:
                 continue
             label = labels.get(m)
             if label is None:
                 if len(labels) >= _KEPT:
                     labels.clear()
                 label = labels[m] = payload(m)
-            yield Choice(self._apply(s, i, out, where, self.net.remove(s.net, m)), label)
+            new, sends = outcome
+            net = self.net.remove(s.net, m)
+            if sends:
+                net = self.net.add(net, sends)
+            yield Choice(s.set(node=with_item(node, i, new), net=net), label)
 
     deliver.__name__ = kind
     deliver.__qualname__ = kind
@@ -434,6 +455,18 @@ def _labels(protocol: Protocol) -> dict[Message, tuple]:
         return protocol.__dict__["_checker_labels"]
     except KeyError:
         return protocol.__dict__.setdefault("_checker_labels", {})
+
+
+_UNKNOWN = object()
+
+
+def _outcomes(protocol: Protocol, kind: str) -> dict[tuple, Any]:
+    """The protocol's (message of `kind`, receiver's local state) -> what its handler
+    returned, split into (local, messages), or None."""
+    try:
+        return protocol.__dict__["_checker_handled"][kind]
+    except KeyError:
+        return protocol.__dict__.setdefault("_checker_handled", {}).setdefault(kind, {})
 
 
 def _timer_calls(protocol: Protocol, name: str) -> dict[tuple, list]:
