@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from checker import State, invariant, reachable
+from checker import Memo, State, invariant, reachable
 from checker.actors import Protocol, receive, timer
 
 NONE = -1  # "no ballot": an acceptor that has neither promised nor voted
@@ -62,6 +62,10 @@ class Paxos(Protocol):
         self.learner_ids = range(nodes + proposers, nodes + proposers + learners)
         self.value_names = tuple(f"v{i}" for i in range(values))
         self.quorum = self.quorum_size()
+        # what the properties derive from the acceptors' votes, once per value of them
+        # (a few hundred values, met by many states)
+        self._chosen: Memo = Memo(self._chosen_by)
+        self._split_ballots: Memo = Memo(self._split_ballot)
 
     # --- configuration hooks that the buggy variants change -------------------------------
 
@@ -173,11 +177,18 @@ class Paxos(Protocol):
 
     # --- properties -------------------------------------------------------------------------
 
+    def votes(self, s: State) -> tuple[frozenset[tuple[int, str]], ...]:
+        """Each acceptor's votes, (ballot, value) pairs, in acceptor order."""
+        return tuple([local.votes for local in s.node[: self.nodes]])
+
     def chosen(self, s: State) -> frozenset[str]:
         """Values a quorum of acceptors voted for in one ballot."""
+        return self._chosen[self.votes(s)]
+
+    def _chosen_by(self, votes: tuple[frozenset[tuple[int, str]], ...]) -> frozenset[str]:
         backers: dict[tuple[int, str], int] = {}
-        for a in self.acceptor_ids:
-            for vote in s.node[a].votes:
+        for cast in votes:
+            for vote in cast:
                 backers[vote] = backers.get(vote, 0) + 1
         return frozenset(v for (_, v), count in backers.items() if count >= self.quorum)
 
@@ -213,11 +224,18 @@ class Paxos(Protocol):
     @invariant
     def one_value_per_ballot(self, s: State) -> bool:
         """No two acceptors vote for different values in the same ballot."""
-        seen: dict[int, str] = {}
-        for a in self.acceptor_ids:
-            for b, v in s.node[a].votes:
-                assert seen.setdefault(b, v) == v, f"ballot {b} has votes for {seen[b]!r} and {v!r}"
+        problem = self._split_ballots[self.votes(s)]
+        assert not problem, problem
         return True
+
+    def _split_ballot(self, votes: tuple[frozenset[tuple[int, str]], ...]) -> str:
+        """The first ballot with votes for two values ("" if none), acceptors in order."""
+        seen: dict[int, str] = {}
+        for cast in votes:
+            for b, v in cast:
+                if seen.setdefault(b, v) != v:
+                    return f"ballot {b} has votes for {seen[b]!r} and {v!r}"
+        return ""
 
     @reachable
     def some_value_chosen(self, s: State) -> bool:
