@@ -364,7 +364,18 @@ class Model:
                 else:
                     items = [out]
                 if budgeted:
-                    items = [self._wrap_item(item, used, act) for item in items]
+                    # each target paired with the budgets used after the step (one
+                    # more of this action's, if it has one); no call per item
+                    slot = act.budget_slot
+                    after = (
+                        used if slot is None else used[:slot] + (used[slot] + 1,) + used[slot + 1 :]
+                    )
+                    items = [
+                        _new_tuple(Choice, ((item[0], after), item[1]))
+                        if type(item) is Choice or isinstance(item, Choice)
+                        else (item, after)
+                        for item in items
+                    ]
                 groups.append((index, params, items))
         return groups
 
@@ -374,11 +385,6 @@ class Model:
         if type(item) is Choice or isinstance(item, Choice):
             return _new_tuple(Transition, (index, params + item[1] if params else item[1], item[0]))
         return _new_tuple(Transition, (index, params, item))
-
-    def _wrap_item(self, item: Any, used: tuple, act: _CompiledAction) -> Any:
-        if isinstance(item, Choice):
-            return Choice(self._wrap(item[0], used, act), item[1])
-        return self._wrap(item, used, act)
 
     def _raised(self, act: _CompiledAction, params: tuple, exc: Exception) -> SpecRuntimeError:
         label = ActionLabel(act.definition.name, params, act.definition.is_fault)
@@ -408,14 +414,6 @@ class Model:
         if act.static:
             self._static_bindings[index] = bindings
         return bindings
-
-    def _wrap(self, s: Any, used: tuple | None, act: _CompiledAction) -> Any:
-        if used is None:
-            return s
-        slot = act.budget_slot
-        if slot is not None:
-            used = used[:slot] + (used[slot] + 1,) + used[slot + 1 :]
-        return (s, used)
 
     def label(self, tr: Transition) -> ActionLabel:
         d = self.actions[tr.action].definition
