@@ -262,11 +262,15 @@ class Protocol(Spec):
         yield State(node=tuple(locals_), net=net, down=(False,) * len(nodes), cut=None)
 
     def _index(self, n: Any) -> int:
+        return self._indices()[n]
+
+    def _indices(self) -> dict[Any, int]:
+        """Node -> its position in the global state's tuples."""
         try:
-            return self._node_index[n]
+            return self._node_index
         except AttributeError:
             self._node_index = {node: i for i, node in enumerate(self.node_ids())}
-            return self._node_index[n]
+            return self._node_index
 
     def _can_deliver(self, s: State, m: Message) -> bool:
         if s.down[self._index(m.dst)]:
@@ -362,9 +366,9 @@ def _delivery_action(kind: str, handler_name: str) -> Callable[..., Any]:
         # a handler is a function of (n, local, m): its outcome, worked out once per
         # message and local state (they recur in many states), or None
         known = _outcomes(self, kind)
-        down, cut, node = s.down, s.cut, s.node
+        down, cut, node, index = s.down, s.cut, s.node, self._indices()
         for m in self.net.deliverable(s.net, kind):
-            i = self._index(m.dst)
+            i = index[m.dst]
             if down[i] or not (cut is None or (m.src in cut) == (m.dst in cut)):
                 continue  # as `_can_deliver`, inlined: a call less per message
             local = node[i]
