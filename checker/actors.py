@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from checker.memo import Memo
 from checker.model import ordered_domain
 from checker.network import NETWORKS, Message, Network, make_network, payload
 from checker.spec import ActionLabel, Choice, Spec, SpecDefinitionError, action, fault, terminal
@@ -360,37 +361,36 @@ def _delivery_action(kind: str, handler_name: str) -> Callable[..., Any]:
 
     where = f"handler {handler_name}"
 
-    def deliver(self: Protocol, s: State) -> Iterator[Choice]:
+    def outcomes(self: Protocol) -> Callable[[tuple[Message, Any]], Any]:
+        """(message, receiver's local state) -> the handler's outcome, split into
+        (local, messages), or None."""
         handler = getattr(self, handler_name)
-        labels = _labels(self)
-        # a handler is a function of (n, local, m): its outcome, worked out once per
-        # message and local state (they recur in many states), or None
-        known = _outcomes(self, kind)
+
+        def outcome(key: tuple[Message, Any]) -> Any:
+            m, local = key
+            out = handler(m.dst, local, m)
+            return None if out is None else _split(out, where)
+
+        return outcome
+
+    def deliver(self: Protocol, s: State) -> Iterator[Choice]:
+        # a handler is a function of (n, local, m): its outcome is worked out once per
+        # message and local state, which recur in many states
+        known = _memo(self, ("deliver", kind), outcomes)
+        labels = _memo(self, "labels", _payloads)
         down, cut, node, index = s.down, s.cut, s.node, self._indices()
         for m in self.net.deliverable(s.net, kind):
             i = index[m.dst]
             if down[i] or not (cut is None or (m.src in cut) == (m.dst in cut)):
                 continue  # as `_can_deliver`, inlined: a call less per message
-            local = node[i]
-            outcome = known.get((m, local), _UNKNOWN)
-            if outcome is _UNKNOWN:
-                out = handler(m.dst, local, m)
-                outcome = None if out is None else _split(out, where)
-                if len(known) >= _KEPT:
-                    known.clear()
-                known[m, local] = outcome
+            outcome = known[m, node[i]]
             if outcome is None:
                 continue
-            label = labels.get(m)
-            if label is None:
-                if len(labels) >= _KEPT:
-                    labels.clear()
-                label = labels[m] = payload(m)
             new, sends = outcome
             net = self.net.remove(s.net, m)
             if sends:
                 net = self.net.add(net, sends)
-            yield Choice(s.set(node=with_item(node, i, new), net=net), label)
+            yield Choice(s.set(node=with_item(node, i, new), net=net), labels[m])
 
     deliver.__name__ = kind
     deliver.__qualname__ = kind
@@ -414,28 +414,29 @@ def _timer_action(name: str, method: Callable[..., Any], domains: dict[str, Any]
 
     where = f"timer {name}"
 
-    def calls(self: Protocol, n: Any, local: Any) -> list[tuple[tuple, dict[str, Any]]]:
-        """Node n's calls of the step from `local`: (label, parameters) for each."""
-        return [
-            ((("n", n), *zip(names, combo)), dict(zip(names, combo)))
-            for combo in itertools.product(*values(self, n, local))
-        ]
+    def calls_of(self: Protocol) -> Callable[[tuple[Any, Any]], list[tuple[tuple, dict]]]:
+        """(node, local state) -> the node's calls of the step: (label, parameters)."""
+
+        def calls(key: tuple[Any, Any]) -> list[tuple[tuple, dict[str, Any]]]:
+            n, local = key
+            return [
+                ((("n", n), *zip(names, combo)), dict(zip(names, combo)))
+                for combo in itertools.product(*values(self, n, local))
+            ]
+
+        return calls
 
     def step(self: Protocol, s: State) -> Iterator[Choice]:
         # the domains are functions of (self, n, local): worked out once per node and
         # local state, which recur in many states
-        known = _timer_calls(self, name)
+        known = _memo(self, ("timer", name), calls_of)
+        down, node, index = s.down, s.node, self._indices()
         for n in self.node_ids():
-            i = self._index(n)
-            if s.down[i]:
+            i = index[n]
+            if down[i]:
                 continue
-            local = s.node[i]
-            todo = known.get((n, local))
-            if todo is None:
-                if len(known) >= _KEPT:
-                    known.clear()
-                todo = known[n, local] = calls(self, n, local)
-            for label, params in todo:
+            local = node[i]
+            for label, params in known[n, local]:
                 out = method(self, n, local, **params)
                 if out is None:
                     continue
@@ -449,36 +450,26 @@ def _timer_action(name: str, method: Callable[..., Any], domains: dict[str, Any]
     return action()(step)
 
 
-#: how many labels of messages, and calls of a timer, a protocol keeps (then starts afresh)
+#: how many outcomes of a handler, calls of a timer and labels of messages a protocol
+#: keeps (see `Memo`: the older half is forgotten when full)
 _KEPT = 1 << 14
 
 
-def _labels(protocol: Protocol) -> dict[Message, tuple]:
-    """The protocol's delivered messages -> their labels' parameters (`payload`)."""
-    try:
-        return protocol.__dict__["_checker_labels"]
-    except KeyError:
-        return protocol.__dict__.setdefault("_checker_labels", {})
+def _memo(protocol: Protocol, name: Any, make: Callable[[Protocol], Callable]) -> Memo:
+    """The protocol's `Memo` called `name`, of the function `make(protocol)` returns:
+    what one protocol instance worked out is its own."""
+    memos = protocol.__dict__.get("_checker_memos")
+    if memos is None:
+        memos = protocol.__dict__["_checker_memos"] = {}
+    memo = memos.get(name)
+    if memo is None:
+        memo = memos[name] = Memo(make(protocol), _KEPT)
+    return memo
 
 
-_UNKNOWN = object()
-
-
-def _outcomes(protocol: Protocol, kind: str) -> dict[tuple, Any]:
-    """The protocol's (message of `kind`, receiver's local state) -> what its handler
-    returned, split into (local, messages), or None."""
-    try:
-        return protocol.__dict__["_checker_handled"][kind]
-    except KeyError:
-        return protocol.__dict__.setdefault("_checker_handled", {}).setdefault(kind, {})
-
-
-def _timer_calls(protocol: Protocol, name: str) -> dict[tuple, list]:
-    """The protocol's (node, local state) -> calls of the timer `name` (see `step`)."""
-    try:
-        return protocol.__dict__["_checker_timers"][name]
-    except KeyError:
-        return protocol.__dict__.setdefault("_checker_timers", {}).setdefault(name, {})
+def _payloads(protocol: Protocol) -> Callable[[Message], tuple]:
+    """A delivered message -> its label's parameters."""
+    return payload
 
 
 __all__ = ["NETWORKS", "Message", "Protocol", "StepEvent", "receive", "timer"]
