@@ -179,7 +179,8 @@ class Paxos(Protocol):
 
     def votes(self, s: State) -> tuple[frozenset[tuple[int, str]], ...]:
         """Each acceptor's votes, (ballot, value) pairs, in acceptor order."""
-        return tuple([local.votes for local in s.node[: self.nodes]])
+        node = s.node
+        return tuple([node[a].votes for a in self.acceptor_ids])
 
     def chosen(self, s: State) -> frozenset[str]:
         """Values a quorum of acceptors voted for in one ballot."""

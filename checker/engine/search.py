@@ -55,8 +55,9 @@ _PARALLEL_FROM = 50e-6  # ...when a state costs at least this many seconds to ex
 # busy cores slowed each other by _CONTENTION here (bench/run.py --ceiling: two
 # independent runs took 1.02-1.46x as long). The prediction leaves out level barriers,
 # each worker's own memos and the slower look-ups of shipped copies: measured on this
-# 2-core machine, paxos with 3 nodes and 1 fault, predicted 1.6x (127-192 us per state,
-# shipping 6-7%), two workers ran 1.0-1.4x as fast as one process; at 1.35 the bar let
+# 2-core machine, paxos with 3 nodes and 1 fault (before c66c832 made message-passing
+# states cheaper), predicted 1.6x (127-192 us per state, shipping 6-7%), two workers ran
+# 1.0-1.4x as fast as one process; at 1.35 the bar let
 # paxos-lamport with ballots=3 move, predicted 1.5x, for no gain. Hence a bar above 1.
 # Owning by a spec's locality, the predictions sit at 1.56-1.65 (shipping 1-7%) and
 # two workers ran 1.1-2.3x as fast (paxos with 3 nodes and 1 fault, paxos-lamport with
