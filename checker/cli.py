@@ -268,7 +268,8 @@ _COMMON_OPTIONS = [
         ["--exact"],
         is_flag=True,
         help="Keep whole states in the visited set (no fingerprint collisions, more memory). "
-        "By default whole states are kept until 262,144, then 64-bit fingerprints.",
+        "By default whole states are kept until the search holds a quarter of the machine's "
+        "memory, then 64-bit fingerprints.",
     ),
     click.Option(
         ["--fingerprints"],

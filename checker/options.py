@@ -46,8 +46,9 @@ class CheckOptions:
     time_limit: float | None = None
     #: True: keep whole states in the visited set (no collision is possible, more
     #: memory); False: 64-bit fingerprints from the start (TLC's way: compact, a tiny
-    #: collision risk); None: whole states, which is faster, until the search holds
-    #: 262,144 states, then fingerprints (the run then reports the collision risk)
+    #: collision risk); None: whole states, which is faster, until the search's
+    #: processes hold a quarter of the machine's memory, then fingerprints (the run then
+    #: reports the collision risk)
     exact: bool | None = None
     #: "off"; "on": states that differ only by a renaming of interchangeable nodes
     #: (the spec's `permute`) count as one; "count": explore unreduced but also count

@@ -389,6 +389,33 @@ def test_a_big_default_search_switches_to_fingerprints_midway(monkeypatch, strat
     assert small.stats.exact is True
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_whole_states_turn_to_fingerprints_when_they_hold_the_memory_budget(
+    monkeypatch, workers
+):
+    """The default looks at the memory every so many new states (here 500): with room
+    to spare it keeps whole states; with none it turns to fingerprints at its next look."""
+    import checker.engine.search as search
+
+    monkeypatch.setattr(search, "_LOOK_EVERY", 500)
+    roomy = check(PaxosLamport(), CheckOptions(workers=workers))
+    assert (roomy.stats.distinct, roomy.stats.exact) == (3921, True)
+    monkeypatch.setattr(search, "exact_budget", lambda: 1 << 20)  # less than Python holds
+    tight = check(PaxosLamport(), CheckOptions(workers=workers))
+    assert (tight.stats.distinct, tight.stats.depth, tight.stats.exact) == (3921, 17, False)
+    assert tight.stats.generated == roomy.stats.generated
+
+
+def test_the_memory_measures_are_plausible():
+    from checker.engine.memory import exact_budget, physical_bytes, resident_bytes
+
+    held = resident_bytes()
+    assert 1 << 20 < held < physical_bytes()
+    assert exact_budget() == physical_bytes() // 4
+    big = [(i, str(i)) for i in range(1 << 18)]  # about 30 MB more
+    assert resident_bytes() > held + (8 << 20) and big
+
+
 def test_exact_and_fingerprints_can_be_forced():
     assert check(PaxosLamport(), CheckOptions(exact=False, workers=1)).stats.exact is False
     forced = check(PaxosLamport(), CheckOptions(exact=True, workers=1))

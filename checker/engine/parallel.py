@@ -48,6 +48,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from checker.engine.frontier import Queue
+from checker.engine.memory import resident_bytes
 from checker.engine.visited import FingerprintSet
 from checker.model import Model, PropertyFailure, SpecRuntimeError
 from checker.spec import Choice
@@ -94,6 +95,7 @@ class LevelReport:
     queued: int = 0  # states in the worker's queue after expanding (new and unexpanded)
     lent: int = 0  # states of the level this worker handed to another to expand
     shipped: int = 0  # states other workers shipped to this one (new to them, maybe not here)
+    resident: int = 0  # bytes of memory the worker held at the level's end (exact workers)
 
 
 #: how many states a worker expands between updates of its live counters
@@ -650,6 +652,7 @@ class _ExactWorker(_Worker):
                     if report.found:
                         return report
         self.level += 1
+        report.resident = resident_bytes()
         return report
 
     def _take(self, st: Any, parent: int, report: LevelReport, length: int) -> None:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from checker.engine.frontier import make_frontier
+from checker.engine.memory import exact_budget, resident_bytes
 from checker.engine.parallel import ROOT as _ROOT
 from checker.engine.parallel import Found, Pool, available_cores, can_fork
 from checker.engine.result import (
@@ -44,7 +45,13 @@ Observer = Callable[[Progress], None]
 _CLOCK_EVERY = 256  # expansions between looks at the clock
 _COLLECT_FIRST = 1 << 13  # expansions before the first collection of cyclic garbage
 _QUIET_COLLECTIONS = 2  # ...and after this many in a row found none, no more
-_EXACT_UNTIL = 1 << 18  # by default, states kept whole up to this many, then fingerprints
+# By default states are kept whole while the search's processes hold less than a quarter
+# of the machine's memory (engine.memory), then as fingerprints: whole states are looked
+# up faster (two-phase commit with 8 RMs, 1,745,408 states, one process: 51-57 s and 489
+# MB kept whole, 84-89 s and 203 MB turning to fingerprints at 262,144 states, 91 s and
+# 215 MB with fingerprints from the start)
+_EXACT_UNTIL: int | None = None  # ...and, if set, at most this many states (for tests)
+_LOOK_EVERY = 1 << 15  # new states between looks at the memory
 _PROBE_SECONDS = 1.0  # a search still running after this long may move to more processes
 _PARALLEL_FROM = 50e-6  # ...when a state costs at least this many seconds to expand
 # (measured at the probe, start-up included: two-phase commit with 7 RMs, 58-99 us there,
@@ -154,7 +161,9 @@ class _Search:
         exact = options.exact is True or (
             options.exact is None and options.symmetry == "off" and not options.graph_limit
         )
-        self.exact_until = _EXACT_UNTIL if exact and options.exact is None else None
+        # when to look next at whether whole states take too much memory (None: never)
+        self.exact_until = self._next_look(0) if exact and options.exact is None else None
+        self.exact_budget = exact_budget()
         self.visited: Visited | FingerprintSet = Visited() if exact else FingerprintSet()
         # exact mode keeps every state in the visited set anyway: no use pickling the queue
         self.frontier = make_frontier(options.strategy, serialize=not exact)
@@ -311,6 +320,19 @@ class _Search:
         whole class)."""
         return self.model.has_locality and self.options.symmetry == "off"
 
+    def _next_look(self, count: int) -> int:
+        """The state count at which to look again at the memory whole states take."""
+        look = count + _LOOK_EVERY
+        return look if _EXACT_UNTIL is None else min(look, _EXACT_UNTIL)
+
+    def _exact_full(self, count: int, resident: int) -> bool:
+        """Whether a default search keeping `count` whole states, its processes holding
+        `resident` bytes, should turn to fingerprints now; if not, when to look again."""
+        if resident >= self.exact_budget or (_EXACT_UNTIL is not None and count >= _EXACT_UNTIL):
+            return True
+        self.exact_until = self._next_look(count)
+        return False
+
     def _to_fingerprints(self) -> None:
         """Switch a big exact search to fingerprints: 16 bytes a state, a pickled queue.
 
@@ -409,7 +431,11 @@ class _Search:
                     self._report(now)
             if max_states is not None and len(visited) >= max_states:
                 return f"state limit of {max_states} distinct states reached"
-            if self.exact_until is not None and len(visited) >= self.exact_until:
+            if (
+                self.exact_until is not None
+                and len(visited) >= self.exact_until
+                and self._exact_full(len(visited), resident_bytes())
+            ):
                 self._to_fingerprints()
                 frontier, visited, expand = self.frontier, self.visited, self._expander()
             if self.stop_at_level is not None and frontier.peek()[2] >= self.stop_at_level:
@@ -719,9 +745,8 @@ class _Search:
             else:  # fingerprints first; then the states their owners want
                 wanted = pool.ask_all("claim", [[box[o] for box in outboxes] for o in range(count)])
                 batches = pool.ask_all("ship", [[w[s] for w in wanted] for s in range(count)])
-            received = self._absorb(
-                pool.ask_all("receive", [[b[o] for b in batches] for o in range(count)])
-            )
+            receipts = pool.ask_all("receive", [[b[o] for b in batches] for o in range(count)])
+            received = self._absorb(receipts)
             found = min((f for f in (found, received) if f), key=_rank, default=None)
             fresh = len(self.visited) - before
             if fresh:
@@ -732,6 +757,7 @@ class _Search:
                 and pool.exact
                 and self.exact_until is not None
                 and len(self.visited) >= self.exact_until
+                and self._exact_full(len(self.visited), sum(r.resident for r in receipts))
             ):
                 pool.fingerprints()  # as one process would: 16 bytes a state from now on
                 self.visited.inherited = None  # type: ignore[attr-defined]
