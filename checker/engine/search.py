@@ -687,7 +687,16 @@ class _Search:
                 error = SpecError(err.where, err.message, None)
                 return Result(Verdict.SPEC_ERROR, self._stats(), error=error)
         level = self.level + 1 if handover else 0
-        pool = Pool(model, key, self.options, count, inherited, level, state_owner)
+        pool = Pool(
+            model,
+            key,
+            self.options,
+            count,
+            inherited,
+            level,
+            state_owner,
+            shares if handover else None,
+        )
         remote = _Remote(pool, inherited if exact else None)
         remote.count = len(inherited) if inherited is not None else 0
         self.visited = remote  # type: ignore[assignment]
@@ -707,8 +716,7 @@ class _Search:
         worker's first states: initial ones to check, or (`adopt`) a level to expand."""
         count, options = pool.count, self.options
         deadline = self.start + options.time_limit if options.time_limit else None
-        if adopt:
-            pool.ask_all("adopt", shares)
+        if adopt:  # (the workers adopted their shares when forked)
             found, fresh, level = None, sum(map(len, shares)), self.max_steps
         else:
             found = self._absorb(pool.ask_all("seed", shares))
