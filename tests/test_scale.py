@@ -349,10 +349,28 @@ def test_no_workers_when_the_predicted_gain_is_too_small(monkeypatch):
 
     monkeypatch.setattr(search, "_PROBE_SECONDS", 0.0)
     monkeypatch.setattr(search, "_PARALLEL_FROM", 0.0)  # costly enough per state...
+    monkeypatch.setattr(search, "_HANDOVER_WORK", 0.0)  # ...with enough left to do...
     monkeypatch.setattr(search, "_CONTENTION", 2.0)  # ...but two cores give one's worth
     monkeypatch.setattr(search, "available_cores", lambda: 2)
     result = check(PaxosLamport(), CheckOptions())
     assert (result.stats.workers, result.stats.distinct) == (1, 3921)
+    monkeypatch.setattr(search, "_CONTENTION", 1.0)
+    assert check(PaxosLamport(), CheckOptions()).stats.workers == 2
+
+
+def test_no_workers_when_the_next_level_holds_too_little_work(monkeypatch):
+    """Moving costs a fork and a barrier a level: a search near its end stays put."""
+    import checker.engine.search as search
+
+    monkeypatch.setattr(search, "_PROBE_SECONDS", 0.0)
+    monkeypatch.setattr(search, "_PARALLEL_FROM", 0.0)
+    monkeypatch.setattr(search, "_WORTH", 0.0)
+    monkeypatch.setattr(search, "available_cores", lambda: 2)
+    monkeypatch.setattr(search, "_HANDOVER_WORK", 3600.0)
+    result = check(PaxosLamport(), CheckOptions())
+    assert (result.stats.workers, result.stats.distinct, result.stats.depth) == (1, 3921, 17)
+    monkeypatch.setattr(search, "_HANDOVER_WORK", 0.0)
+    assert check(PaxosLamport(), CheckOptions()).stats.workers == 2
 
 
 def test_cheap_specs_stay_in_one_process():
@@ -390,9 +408,7 @@ def test_a_big_default_search_switches_to_fingerprints_midway(monkeypatch, strat
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_whole_states_turn_to_fingerprints_when_they_hold_the_memory_budget(
-    monkeypatch, workers
-):
+def test_whole_states_turn_to_fingerprints_when_they_hold_the_memory_budget(monkeypatch, workers):
     """The default looks at the memory every so many new states (here 500): with room
     to spare it keeps whole states; with none it turns to fingerprints at its next look."""
     import checker.engine.search as search
@@ -429,6 +445,7 @@ def test_the_automatic_choice_hands_a_level_over_to_workers(monkeypatch, name, p
     monkeypatch.setattr(search, "_PROBE_SECONDS", 0.0)  # decide at the first look at the clock
     monkeypatch.setattr(search, "_PARALLEL_FROM", 0.0)  # and always go parallel
     monkeypatch.setattr(search, "_WORTH", 0.0)
+    monkeypatch.setattr(search, "_HANDOVER_WORK", 0.0)
     monkeypatch.setattr(search, "available_cores", lambda: 2)
     model = compile_spec(build(resolve(name), params))
     one = check(model, CheckOptions(workers=1))
@@ -455,6 +472,7 @@ def test_handed_over_exact_workers_turn_to_fingerprints_when_big(monkeypatch, na
     monkeypatch.setattr(search, "_PROBE_SECONDS", 0.0)
     monkeypatch.setattr(search, "_PARALLEL_FROM", 0.0)
     monkeypatch.setattr(search, "_WORTH", 0.0)
+    monkeypatch.setattr(search, "_HANDOVER_WORK", 0.0)
     monkeypatch.setattr(search, "_EXACT_UNTIL", 60)
     monkeypatch.setattr(search, "available_cores", lambda: 2)
     one = _one_process(name, params)

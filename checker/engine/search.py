@@ -53,25 +53,29 @@ _QUIET_COLLECTIONS = 2  # ...and after this many in a row found none, no more
 _EXACT_UNTIL: int | None = None  # ...and, if set, at most this many states (for tests)
 _LOOK_EVERY = 1 << 15  # new states between looks at the memory
 _PROBE_SECONDS = 1.0  # a search still running after this long may move to more processes
-_PARALLEL_FROM = 50e-6  # ...when a state costs at least this many seconds to expand
-# (measured at the probe, start-up included: two-phase commit with 7 RMs, 58-99 us there,
-# ran 1.5-2x as fast on two workers; paxos-lamport with ballots=3, 73-118 us, 1.1-1.6x)
-# ...and the predicted gain is at least _WORTH. A worker's extra work is hashing each
-# successor for its owner and shipping the ones others own (exact), or fingerprinting
-# every successor (fingerprints; one process keeping whole states does neither), and two
-# busy cores slowed each other by _CONTENTION here (bench/run.py --ceiling: two
-# independent runs took 1.02-1.46x as long). The prediction leaves out level barriers,
-# each worker's own memos and the slower look-ups of shipped copies: measured on this
-# 2-core machine, paxos with 3 nodes and 1 fault (before c66c832 made message-passing
-# states cheaper), predicted 1.6x (127-192 us per state, shipping 6-7%), two workers ran
-# 1.0-1.4x as fast as one process; at 1.35 the bar let
-# paxos-lamport with ballots=3 move, predicted 1.5x, for no gain. Hence a bar above 1.
-# Owning by a spec's locality, the predictions sit at 1.56-1.65 (shipping 1-7%) and
-# two workers ran 1.1-2.3x as fast (paxos with 3 nodes and 1 fault, paxos-lamport with
-# ballots=3, two-phase commit with 7 and 8 RMs); at 1.6 the bar kept two-phase commit
-# with 8 RMs (predicted 1.586-1.593) on one process, 1.5x slower.
+_PARALLEL_FROM = 15e-6  # ...when a state costs at least this many seconds to expand
+# (measured at the probe, start-up included), the predicted gain is at least _WORTH, and
+# the next level holds at least _HANDOVER_WORK seconds of expanding (its states times
+# the cost of one). A worker's extra work is hashing each successor for its owner and
+# shipping the ones others own (exact), or fingerprinting every successor (fingerprints;
+# one process keeping whole states does neither), and two busy cores slowed each other
+# by _CONTENTION here (bench/run.py --ceiling: two independent runs took 1.02-1.46x as
+# long). The prediction leaves out level barriers, each worker's own memos and the
+# slower look-ups of shipped copies, and cannot tell specs apart: owning by a spec's
+# locality it sat at 1.47-1.64 on every spec measured at 76643f4. Moved at the probe,
+# on this 2-core machine, in two rounds against one process each (seconds):
+#   two-phase commit, 7 RMs (63 us a state at the probe, predicted 1.61): 5.4-5.6 / 7.8-8.2
+#   paxos, 3 nodes, 1 fault (54 us, 1.61): 3.6-3.8 / 4.0-5.0
+#   paxos-lamport, ballots=3 (43 us, 1.61): 4.3-5.4 / 6.1-6.7
+#   lock-register, 12 nodes (17 us, 1.47): 4.0-4.2 / 4.4-6.7
+#   echo, 9 nodes, 3 drops (63 us, 1.48): 7.4-9.7 / 9.5-11.9
+#   cas-register, 11 nodes, 3 faults (48 us, 1.53): 8.4-9.2 / 10.1-10.5
+#   two-phase commit, 6 RMs (41-46 us, 1.60-1.64): 1.2-1.7 / 1.1-1.9, slower when the
+#     probe came late in the search (a fast spell of the machine): at the handover the
+#     next level held 0.09-0.14 s of expanding when it lost, 0.32-0.35 s when it gained
 _CONTENTION = 1.2
-_WORTH = 1.55
+_WORTH = 1.45
+_HANDOVER_WORK = 0.25
 _SAMPLE = 256  # queued states whose successors are timed (hashed and shipped, or
 # fingerprinted) to predict the gain
 _SAMPLE_SECONDS = 0.1  # ...or as many as are expanded in this long
@@ -247,14 +251,18 @@ class _Search:
         self.pause_at = None
         if per_state < _PARALLEL_FROM:
             return self._resume()
-        gain, share = self._predicted_gain(cores, per_state)
-        if gain < _WORTH:
-            return self._resume()
-        # finish the level under way here, then hand the next one to the workers
+        # finish the level under way here; hand the next one to the workers if it holds
+        # enough work to win back what moving costs, and they are predicted to gain
         self.stop_at_level = self.level + 1
         result = self._resume()
         if result is not _PAUSED:
             return result
+        self.stop_at_level = None
+        if len(self.frontier) * per_state < _HANDOVER_WORK:
+            return self._resume()
+        gain, share = self._predicted_gain(cores, per_state)
+        if gain < _WORTH:
+            return self._resume()
         self.auto_reason = (
             f"{per_state * 1e6:.0f} us per state, "
             f"{'shipping' if self.exact else 'fingerprints'} {share:.0%} of a worker's time, "
