@@ -281,9 +281,9 @@ _COMMON_OPTIONS = [
         type=click.IntRange(min=1),
         default=None,
         metavar="N",
-        help="Processes for a BFS search (default: all cores when a state "
-        "costs 50 us or more to expand and workers are predicted to be 1.55x faster, "
-        "else 1).",
+        help="Processes for a BFS search (default: all cores when, a second in, a state "
+        "costs 15 us or more to expand, the next level holds 0.25 s of work and workers "
+        "are predicted to be 1.45x faster; else 1).",
     ),
     click.Option(
         ["--deadlock/--no-deadlock"],

@@ -61,9 +61,10 @@ class CheckOptions:
     graph_limit: int | None = None
     #: processes for a breadth-first search: 1 is this process only; N > 1
     #: forks N workers that own a share of the states each; None decides by itself:
-    #: a search still running after a second, whose states cost at least 50
-    #: microseconds each and for which workers are predicted to be 1.55x faster, hands
-    #: its next level to a worker per core (see `engine.search._predicted_gain`)
+    #: a search still running after a second, whose states cost at least 15
+    #: microseconds each, whose next level holds at least 0.25 s of expanding, and for
+    #: which workers are predicted to be 1.45x faster, hands that level to a worker per
+    #: core (see `engine.search._choose_and_run`)
     workers: int | None = None
 
     def __post_init__(self) -> None:

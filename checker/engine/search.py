@@ -47,9 +47,9 @@ _COLLECT_FIRST = 1 << 13  # expansions before the first collection of cyclic gar
 _QUIET_COLLECTIONS = 2  # ...and after this many in a row found none, no more
 # By default states are kept whole while the search's processes hold less than a quarter
 # of the machine's memory (engine.memory), then as fingerprints: whole states are looked
-# up faster (two-phase commit with 8 RMs, 1,745,408 states, one process: 51-57 s and 489
-# MB kept whole, 84-89 s and 203 MB turning to fingerprints at 262,144 states, 91 s and
-# 215 MB with fingerprints from the start)
+# up faster (two-phase commit with 8 RMs, 1,745,408 states, one process: 51-57 s and 478
+# MiB kept whole, 84-89 s and 198 MiB turning to fingerprints at 262,144 states, 91 s
+# and 210 MiB with fingerprints from the start)
 _EXACT_UNTIL: int | None = None  # ...and, if set, at most this many states (for tests)
 _LOOK_EVERY = 1 << 15  # new states between looks at the memory
 _PROBE_SECONDS = 1.0  # a search still running after this long may move to more processes
