@@ -952,12 +952,31 @@ def test_invalid_successor_is_a_spec_error_naming_the_field(value, kind):
         def put(self, s):
             return s.set(box=value) if s.box is None else None
 
-    result = check(Boxing(), CheckOptions(check_deadlock=False))
-    assert result.verdict is Verdict.SPEC_ERROR
-    assert result.error.where == "action put"
-    assert "invalid state" in result.error.message
-    assert "box" in result.error.message
-    assert kind in result.error.message
+    for exact in (None, False):  # whole states, fingerprints
+        result = check(Boxing(), CheckOptions(check_deadlock=False, exact=exact))
+        assert result.verdict is Verdict.SPEC_ERROR
+        assert result.error.where == "action put"
+        assert "invalid state" in result.error.message
+        assert "box" in result.error.message
+        assert kind in result.error.message
+
+
+@pytest.mark.parametrize("make", [SmallSteps, NeverDown, Stays], ids=lambda m: m.__name__)
+def test_step_invariants_and_stutters_alike_with_fingerprints(make):
+    """The lean loops (whole states, fingerprints) and the general one (graph kept)
+    check the same steps and skip the same stutters."""
+    runs = [
+        check(make(), CheckOptions(check_deadlock=False, exact=exact, graph_limit=graph))
+        for exact, graph in ((True, None), (False, None), (False, 100))
+    ]
+    summary = {
+        (r.verdict, r.stats.distinct, r.stats.generated, r.violation and r.violation.property)
+        for r in runs
+    }
+    assert len(summary) == 1, summary
+    one = runs[0]
+    if one.violation is not None:
+        assert {len(r.violation.trace) for r in runs} == {len(one.violation.trace)}
 
 
 @pytest.mark.parametrize(

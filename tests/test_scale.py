@@ -463,6 +463,28 @@ def test_the_automatic_choice_hands_a_level_over_to_workers(monkeypatch, name, p
         assert len(auto.violation.trace) == len(one.violation.trace)
 
 
+@pytest.mark.parametrize("exact", [None, False], ids=["whole-states", "fingerprints"])
+@pytest.mark.parametrize("symmetry", ["off", "on"])
+def test_the_automatic_choice_predicts_a_gain_in_every_mode(monkeypatch, exact, symmetry):
+    """The prediction is a real measurement whatever the search keys states by (a gain
+    of 0 would mean it failed): two workers win, the counts stay."""
+    import checker.engine.search as search
+
+    monkeypatch.setattr(search, "_PROBE_SECONDS", 0.0)
+    monkeypatch.setattr(search, "_PARALLEL_FROM", 0.0)
+    monkeypatch.setattr(search, "_HANDOVER_WORK", 0.0)
+    monkeypatch.setattr(search, "_WORTH", 0.5)  # a worker may spend up to 70% shipping
+    monkeypatch.setattr(search, "available_cores", lambda: 2)
+    model = compile_spec(build(resolve("two-phase-commit"), {"nodes": 5}))
+    options = {"exact": exact, "symmetry": symmetry}
+    one = check(model, CheckOptions(workers=1, **options))
+    auto = check(model, CheckOptions(**options))
+    assert auto.stats.workers == 2, auto.stats.workers_reason
+    gain = float(re.search(r"predicted (\d\.\d)x", auto.stats.workers_reason).group(1))
+    assert gain >= 0.5
+    assert (auto.stats.distinct, auto.stats.depth) == (one.stats.distinct, one.stats.depth)
+
+
 @pytest.mark.parametrize(("name", "params"), [PARALLEL[1], PARALLEL[2]], ids=["holds", "violated"])
 def test_handed_over_exact_workers_turn_to_fingerprints_when_big(monkeypatch, name, params):
     """Workers inherit a whole-state visited set, then turn it into fingerprints: the

@@ -71,11 +71,12 @@ _PARALLEL_FROM = 15e-6  # ...when a state costs at least this many seconds to ex
 #   echo, 9 nodes, 3 drops (63 us, 1.48): 7.4-9.7 / 9.5-11.9
 #   cas-register, 11 nodes, 3 faults (48 us, 1.53): 8.4-9.2 / 10.1-10.5
 #   two-phase commit, 6 RMs (41-46 us, 1.60-1.64): 1.2-1.7 / 1.1-1.9, slower when the
-#     probe came late in the search (a fast spell of the machine): at the handover the
-#     next level held 0.09-0.14 s of expanding when it lost, 0.32-0.35 s when it gained
+#     probe came late in the search (a fast spell of the machine; at the handover point
+#     of such runs the next level held 0.09-0.15 s of expanding), faster when it came
+#     earlier (0.31-0.37 s queued at the probe)
 _CONTENTION = 1.2
 _WORTH = 1.45
-_HANDOVER_WORK = 0.25
+_HANDOVER_WORK = 0.25  # seconds; what moving costs: a fork, then a barrier a level
 _SAMPLE = 256  # queued states whose successors are timed (hashed and shipped, or
 # fingerprinted) to predict the gain
 _SAMPLE_SECONDS = 0.1  # ...or as many as are expanded in this long
@@ -265,16 +266,18 @@ class _Search:
             return self._resume()
         self.auto_reason = (
             f"{per_state * 1e6:.0f} us per state, "
-            f"{'shipping' if self.exact else 'fingerprints'} {share:.0%} of a worker's time, "
+            f"shipping {share:.0%} of a worker's time, "
             f"predicted {gain:.1f}x"
         )
         return self._run_parallel(cores, handover=True)
 
     def _predicted_gain(self, cores: int, per_state: float) -> tuple[float, float]:
         """How much faster `cores` workers should be than this process, and the share of
-        a worker's time its extra work would take: fingerprinting every successor (in
-        fingerprint mode), or (exact) hashing every successor to find its owner and
-        shipping about one state per state expanded (pickled and unpickled).
+        a worker's time its extra work would take: finding every successor's owner (by
+        the spec's locality or, keeping whole states, their hash; a fingerprint's owner
+        costs nothing more, one process fingerprints every successor too), and shipping
+        about one state per state expanded (pickled and unpickled) by the share of
+        successors another worker owns.
 
         Measured on a few queued states: their successors per state and the cost of
         that extra work for one. A spec error met here is left for the search to report.
@@ -294,8 +297,9 @@ class _Search:
                 if time.perf_counter() > until:
                     break
             sampled = max(1, sampled)
-            if self.exact:
-                owner = model.owner(cores, self._by_locality())
+            local = self._by_locality()
+            if self.exact or local:
+                owner = model.owner(cores, local)
                 # a first, untimed look may fill memos that the search fills anyway
                 # (paxos-lamport's locality reads the sorted-out messages its properties
                 # read; 17 us a state the first time, 2.6 the second)
@@ -304,21 +308,22 @@ class _Search:
                 start = time.perf_counter()
                 owners = [owner(nxt) for nxt in successors]
                 hashing = time.perf_counter() - start
-                # the successors another worker owns: (cores-1)/cores by the whole
-                # state's hash; fewer by the spec's locality
-                away = sum(map(int.__ne__, owners, map(owner, parents)))
-                crossing = away / len(successors) if successors else 0.0
-                shipped = successors[:sampled] or [None]
-                start = time.perf_counter()
-                pickle.loads(pickle.dumps(shipped, pickle.HIGHEST_PROTOCOL))
-                per_ship = (time.perf_counter() - start) / len(shipped)
-                extra = hashing / sampled + per_ship * _SHIPPED * crossing
-            else:
-                for nxt in successors:
-                    model.fingerprint(nxt)
-                extra = (time.perf_counter() - start) / sampled
-        except Exception:
-            return 0.0, 0.0
+            else:  # by the key (a fingerprint), which this process computes anyway
+                key = self.key
+                owner = lambda st: key(st) % cores  # noqa: E731
+                owners = [owner(nxt) for nxt in successors]
+                hashing = 0.0
+            # the successors another worker owns: (cores-1)/cores by a hash of the whole
+            # state; fewer by the spec's locality
+            away = sum(map(int.__ne__, owners, map(owner, parents)))
+            crossing = away / len(successors) if successors else 0.0
+            shipped = successors[:sampled] or [None]
+            start = time.perf_counter()
+            pickle.loads(pickle.dumps(shipped, pickle.HIGHEST_PROTOCOL))
+            per_ship = (time.perf_counter() - start) / len(shipped)
+            extra = hashing / sampled + per_ship * _SHIPPED * crossing
+        except (SpecRuntimeError, pickle.PicklingError, TypeError, ValueError, AttributeError):
+            return 0.0, 0.0  # (a state that cannot be pickled cannot be shipped either)
         share = extra / (per_state + extra)
         return cores * (1 - share) / _CONTENTION, share
 
@@ -474,15 +479,16 @@ class _Search:
             self.next_collect = 2 * expansions
 
     def _expander(self) -> Callable[[Any, int, int], None]:
-        """`_expand`, or `_expand_exact` where it does the same: whole states as keys,
-        no graph recorded, no state constraints, no orbits counted."""
-        lean = (
-            self.key is _same
-            and self.recorder is None
-            and not self.model.constraints
-            and self.orbit_key is None
-        )
-        return self._expand_exact if lean else self._expand
+        """`_expand`, or a lean loop where it does the same: keys that are whole states
+        (`_expand_exact`) or fingerprints (`_expand_fingerprints`), no graph recorded,
+        no state constraints, no orbits counted."""
+        if self.recorder is not None or self.model.constraints or self.orbit_key is not None:
+            return self._expand
+        if self.key is _same:
+            return self._expand_exact
+        if self.key == self.model.fingerprint:  # (not a symmetric key)
+            return self._expand_fingerprints
+        return self._expand
 
     def _expand_exact(self, st: Any, fp: Any, steps: int) -> None:
         """`_expand` for the common case, with `_admit` inlined: a tenth of the engine's
@@ -630,6 +636,57 @@ class _Search:
             if key != fp and key not in self.visited:
                 self.cut_by_depth = True
         self._check_deadlock(st, fp, progress)
+
+    def _expand_fingerprints(self, st: Any, fp: int, steps: int) -> None:
+        """`_expand` keyed by fingerprints, with no graph, constraints, orbits or
+        symmetry, and `_admit` inlined, as `_expand_exact` does for whole states.
+
+        Results, counters and errors are the general loop's, in the same order.
+        """
+        model = self.model
+        fired, progress_actions = self.fired, self.progress_actions
+        check_step, check_invariants = self.check_step, self.check_invariants
+        key, choice = self.key, Choice
+        visited, push = self.visited, self.frontier.push
+        add_new = visited.add_new
+        witness = bool(model.reachables)
+        deeper = steps + 1
+        progress = False
+        for index, params, items in model.step_groups(st):
+            self.generated += len(items)
+            fired[index] += len(items)
+            if progress_actions[index]:
+                progress = True
+            for item in items:
+                nxt = item[0] if type(item) is choice or isinstance(item, choice) else item
+                if nxt is st:  # a stutter returned as the state itself
+                    continue
+                try:
+                    nfp = key(nxt)
+                except (SpecRuntimeError, TypeError) as err:
+                    raise model.invalid_state(nxt, model.transition(index, params, item)) from err
+                if nfp == fp:  # a stutter (or a collision)
+                    continue
+                if nfp not in visited:
+                    if deeper > self.max_steps:
+                        self.max_steps = deeper
+                    add_new(nfp, fp)
+                    try:
+                        failure = check_invariants(nxt)
+                        if witness and len(self.witnessed) < len(model.reachables):
+                            self.witnessed.update(model.witnessed(nxt, self.witnessed))
+                    except SpecRuntimeError as err:
+                        raise _Found(self._spec_error(err, nfp)) from err
+                    if failure:
+                        raise _Found(self._violation(failure, nfp))
+                    push((nxt, nfp, deeper))
+                if check_step is not None:
+                    failure = check_step(st, nxt)
+                    if failure:
+                        extra = model.transition(index, params, item)
+                        raise _Found(self._violation(failure, fp, extra=extra))
+        if not progress:
+            self._check_deadlock(st, fp, progress)
 
     def _admit(self, st: Any, fp: Any, parent: Any) -> None:
         """Record a newly reached state (not yet in the visited set) and check it."""
