@@ -56,9 +56,9 @@ _PROBE_SECONDS = 1.0  # a search still running after this long may move to more 
 _PARALLEL_FROM = 15e-6  # ...when a state costs at least this many seconds to expand
 # (measured at the probe, start-up included), the predicted gain is at least _WORTH, and
 # the next level holds at least _HANDOVER_WORK seconds of expanding (its states times
-# the cost of one). A worker's extra work is hashing each successor for its owner and
-# shipping the ones others own (exact), or fingerprinting every successor (fingerprints;
-# one process keeping whole states does neither), and two busy cores slowed each other
+# the cost of one). A worker's extra work is finding each successor's owner (by the
+# spec's locality or the state's hash; a fingerprint's owner costs nothing more) and
+# shipping the ones others own (see _predicted_gain), and two busy cores slowed each other
 # by _CONTENTION here (bench/run.py --ceiling: two independent runs took 1.02-1.46x as
 # long). The prediction leaves out level barriers, each worker's own memos and the
 # slower look-ups of shipped copies, and cannot tell specs apart: owning by a spec's
