@@ -963,8 +963,8 @@ def test_invalid_successor_is_a_spec_error_naming_the_field(value, kind):
 
 @pytest.mark.parametrize("make", [SmallSteps, NeverDown, Stays], ids=lambda m: m.__name__)
 def test_step_invariants_and_stutters_alike_with_fingerprints(make):
-    """The lean loops (whole states, fingerprints) and the general one (graph kept)
-    check the same steps and skip the same stutters."""
+    """The lean loop (whole states) and the general one (fingerprints, with and without
+    a graph kept) check the same steps and skip the same stutters."""
     runs = [
         check(make(), CheckOptions(check_deadlock=False, exact=exact, graph_limit=graph))
         for exact, graph in ((True, None), (False, None), (False, 100))

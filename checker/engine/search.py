@@ -166,8 +166,9 @@ class _Search:
         exact = options.exact is True or (
             options.exact is None and options.symmetry == "off" and not options.graph_limit
         )
-        # when to look next at whether whole states take too much memory (None: never)
-        self.exact_until = self._next_look(0) if exact and options.exact is None else None
+        # the state count at which to look next at whether whole states take too much
+        # memory (None: never, they are kept to the end or were never kept)
+        self.memory_look = self._next_look(0) if exact and options.exact is None else None
         self.exact_budget = exact_budget()
         self.visited: Visited | FingerprintSet = Visited() if exact else FingerprintSet()
         # exact mode keeps every state in the visited set anyway: no use pickling the queue
@@ -343,7 +344,7 @@ class _Search:
         `resident` bytes, should turn to fingerprints now; if not, when to look again."""
         if resident >= self.exact_budget or (_EXACT_UNTIL is not None and count >= _EXACT_UNTIL):
             return True
-        self.exact_until = self._next_look(count)
+        self.memory_look = self._next_look(count)
         return False
 
     def _to_fingerprints(self) -> None:
@@ -367,7 +368,7 @@ class _Search:
         for st, key, steps in items:
             frontier.push((st, fps[key], steps))
         self.visited, self.frontier, self.key = compact, frontier, fingerprint
-        self.exact, self.exact_until = False, None
+        self.exact, self.memory_look = False, None
 
     def _parallel_possible(self) -> bool:
         options = self.options
@@ -445,8 +446,8 @@ class _Search:
             if max_states is not None and len(visited) >= max_states:
                 return f"state limit of {max_states} distinct states reached"
             if (
-                self.exact_until is not None
-                and len(visited) >= self.exact_until
+                self.memory_look is not None
+                and len(visited) >= self.memory_look
                 and self._exact_full(len(visited), resident_bytes())
             ):
                 self._to_fingerprints()
@@ -479,16 +480,15 @@ class _Search:
             self.next_collect = 2 * expansions
 
     def _expander(self) -> Callable[[Any, int, int], None]:
-        """`_expand`, or a lean loop where it does the same: keys that are whole states
-        (`_expand_exact`) or fingerprints (`_expand_fingerprints`), no graph recorded,
-        no state constraints, no orbits counted."""
-        if self.recorder is not None or self.model.constraints or self.orbit_key is not None:
-            return self._expand
-        if self.key is _same:
-            return self._expand_exact
-        if self.key == self.model.fingerprint:  # (not a symmetric key)
-            return self._expand_fingerprints
-        return self._expand
+        """`_expand`, or `_expand_exact` where it does the same: whole states as keys,
+        no graph recorded, no state constraints, no orbits counted."""
+        lean = (
+            self.key is _same
+            and self.recorder is None
+            and not self.model.constraints
+            and self.orbit_key is None
+        )
+        return self._expand_exact if lean else self._expand
 
     def _expand_exact(self, st: Any, fp: Any, steps: int) -> None:
         """`_expand` for the common case, with `_admit` inlined: a tenth of the engine's
@@ -637,57 +637,6 @@ class _Search:
                 self.cut_by_depth = True
         self._check_deadlock(st, fp, progress)
 
-    def _expand_fingerprints(self, st: Any, fp: int, steps: int) -> None:
-        """`_expand` keyed by fingerprints, with no graph, constraints, orbits or
-        symmetry, and `_admit` inlined, as `_expand_exact` does for whole states.
-
-        Results, counters and errors are the general loop's, in the same order.
-        """
-        model = self.model
-        fired, progress_actions = self.fired, self.progress_actions
-        check_step, check_invariants = self.check_step, self.check_invariants
-        key, choice = self.key, Choice
-        visited, push = self.visited, self.frontier.push
-        add_new = visited.add_new
-        witness = bool(model.reachables)
-        deeper = steps + 1
-        progress = False
-        for index, params, items in model.step_groups(st):
-            self.generated += len(items)
-            fired[index] += len(items)
-            if progress_actions[index]:
-                progress = True
-            for item in items:
-                nxt = item[0] if type(item) is choice or isinstance(item, choice) else item
-                if nxt is st:  # a stutter returned as the state itself
-                    continue
-                try:
-                    nfp = key(nxt)
-                except (SpecRuntimeError, TypeError) as err:
-                    raise model.invalid_state(nxt, model.transition(index, params, item)) from err
-                if nfp == fp:  # a stutter (or a collision)
-                    continue
-                if nfp not in visited:
-                    if deeper > self.max_steps:
-                        self.max_steps = deeper
-                    add_new(nfp, fp)
-                    try:
-                        failure = check_invariants(nxt)
-                        if witness and len(self.witnessed) < len(model.reachables):
-                            self.witnessed.update(model.witnessed(nxt, self.witnessed))
-                    except SpecRuntimeError as err:
-                        raise _Found(self._spec_error(err, nfp)) from err
-                    if failure:
-                        raise _Found(self._violation(failure, nfp))
-                    push((nxt, nfp, deeper))
-                if check_step is not None:
-                    failure = check_step(st, nxt)
-                    if failure:
-                        extra = model.transition(index, params, item)
-                        raise _Found(self._violation(failure, fp, extra=extra))
-        if not progress:
-            self._check_deadlock(st, fp, progress)
-
     def _admit(self, st: Any, fp: Any, parent: Any) -> None:
         """Record a newly reached state (not yet in the visited set) and check it."""
         self.visited.add_new(fp, parent)
@@ -710,9 +659,10 @@ class _Search:
     def _run_parallel(self, count: int, handover: bool = False) -> Result:
         """Level-synchronous BFS on `count` forked workers (see `engine.parallel`).
 
-        Exact searches stay exact on the workers (states owned by their hash()), and by
-        default turn to fingerprints as one process would, once big; fingerprint
-        searches own states by fingerprint. With `handover`, this search has just
+        Exact searches stay exact on the workers (states owned by the spec's locality or
+        their hash()), and by default turn to fingerprints as one process would, once
+        the workers' memory reaches the budget; fingerprint searches own states by the
+        spec's locality or their fingerprint. With `handover`, this search has just
         finished a level: the workers inherit its visited set (by fork) and share out
         the next level's states; otherwise they start from the initial states.
         """
@@ -828,13 +778,13 @@ class _Search:
             if (  # (not with something found: its keys are the exact workers' numbers)
                 found is None
                 and pool.exact
-                and self.exact_until is not None
-                and len(self.visited) >= self.exact_until
+                and self.memory_look is not None
+                and len(self.visited) >= self.memory_look
                 and self._exact_full(len(self.visited), sum(r.resident for r in receipts))
             ):
                 pool.fingerprints()  # as one process would: 16 bytes a state from now on
                 self.visited.inherited = None  # type: ignore[attr-defined]
-                self.key, self.exact, self.exact_until = self.model.fingerprint, False, None
+                self.key, self.exact, self.memory_look = self.model.fingerprint, False, None
         self.frontier_size = 0
         if found is None:
             return self._finish(None)
