@@ -232,6 +232,30 @@ def test_a_worker_with_nothing_left_takes_half_of_what_another_has_left():
     assert "lent to even out levels" in "\n".join(format_stats(two.stats))
 
 
+class LopsidedStutters(Lopsided):
+    """Lopsided, each state also stepping to an equal copy of itself: a stutter, which
+    `moves` would reject if it were checked."""
+
+    @action
+    def stay(self, s):
+        yield s.set(a=s.a)  # equal, not identical
+
+    @step_invariant
+    def moves(self, s, t):
+        return t != s
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_a_lent_state_stutters_as_an_owned_one(exact):
+    """The worker a state is lent to skips its stutters (no step invariant on them, and
+    nothing shipped back to the owner), as the owner and one process do."""
+    one = check(LopsidedStutters(), CheckOptions(workers=1, check_deadlock=False))
+    two = check(LopsidedStutters(), CheckOptions(workers=2, exact=exact, check_deadlock=False))
+    assert one.verdict is two.verdict is Verdict.HOLDS, two.violation
+    assert (two.stats.distinct, two.stats.generated) == (1296, 4321 + 1296)
+    assert two.stats.lent > 0
+
+
 @pytest.mark.parametrize("exact", [True, False])
 def test_a_deadlock_in_a_lent_state_has_the_shortest_trace(exact):
     one = check(Lopsided(stuck=True), CheckOptions(workers=1))

@@ -566,9 +566,16 @@ class _ExactWorker(_Worker):
                         key = nxt if canon is None else canon(nxt)
                         owner = owner_of(key)
                         mine = owner == index
-                        new = key not in (seen if mine else held[owner])
-                        # an equal state has the same owner; only step invariants care
-                        stutter = mine and not new and check_step is not None and nxt == st
+                        if mine:
+                            new = key not in seen
+                            # only a state seen can be a stutter (equal to st, or with
+                            # symmetry a renaming of it), and only step invariants care
+                            stutter = not new and check_step is not None and key == st
+                        else:
+                            new = key not in held[owner]
+                            # st was lent here by its owner: no step to check, and
+                            # nothing to ship back
+                            stutter = key == st
                     except SpecRuntimeError:  # the spec's locality or permute raised
                         raise
                     except Exception as err:
