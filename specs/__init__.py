@@ -13,6 +13,7 @@ from specs.paxos import (
     PaxosSmallQuorums,
 )
 from specs.paxos_lamport import PaxosLamport
+from specs.paxos_literal import PaxosLiteral
 from specs.registers import CasRegister, LocklessRecheckRegister, LocklessRegister, LockRegister
 from specs.two_phase import TwoPhase
 
@@ -117,6 +118,13 @@ CATALOGUE: tuple[Entry, ...] = (
         PaxosLamport,
         _PAXOS,
         "Lamport's Paxos.tla transcribed; matches TLC's 3,921 states / depth 17",
+        (holds(nodes=3, values=2, ballots=2),),
+    ),
+    Entry(
+        "paxos-lamport-literal",
+        PaxosLiteral,
+        _PAXOS,
+        "Paxos.tla evaluated literally, nothing remembered: paxos-lamport's cross-check",
         (holds(nodes=3, values=2, ballots=2),),
     ),
 )
