@@ -53,7 +53,7 @@ sys.path.insert(0, str(ROOT))  # runs from a checkout, installed or not
 MODELS: dict[str, tuple[str, dict, bool]] = {
     "paxos-lamport-b2": ("paxos-lamport", {"ballots": 2}, True),
     "paxos-lamport-b3": ("paxos-lamport", {"ballots": 3}, False),
-    # the same model, written literally: 150-300 us a state, where workers pay most
+    # the same model, written literally: about 220 us a state, where workers pay most
     "paxos-literal-b2": ("paxos-lamport-literal", {"ballots": 2}, True),
     "paxos-literal-b3": ("paxos-lamport-literal", {"ballots": 3}, False),
     "two-phase-5": ("two-phase-commit", {"nodes": 5}, True),

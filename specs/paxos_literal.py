@@ -11,10 +11,12 @@ one Python expression per formula, quantifiers as `any`/`all`, as TLC evaluates 
 It has two jobs:
 
 - a cross-check: two independent transcriptions must reach the same states and agree
-  on every verdict (tests/test_paxos_literal.py compares the state sets);
-- the benchmark's costly spec: the checking of `Inv` and of the refinement of
-  Voting.tla, evaluated literally, costs about 100-200 microseconds a state, the range
-  where worker processes pay the most (bench/run.py's `paxos-literal-*` rows).
+  on every verdict (tests/test_paxos_literal.py compares the state graphs, and the
+  verdicts on states and steps near the reachable ones);
+- the benchmark's costly spec: a state costs about 220 microseconds with ballots=3
+  (paxos-lamport: 30), four fifths of it checking `Inv` and the refinement of
+  Voting.tla literally, the range where worker processes pay the most (bench/run.py's
+  `paxos-literal-*` rows).
 
 Variables (as in paxos-lamport): `maxBal[a]`, `maxVBal[a]`, `maxVal[a]` (tuples, one
 slot per acceptor) and `msgs`, the frozenset of every message sent:
