@@ -279,8 +279,8 @@ class Protocol(Spec):
         cut = s.cut
         return cut is None or ((m.src in cut) == (m.dst in cut))
 
-    def _apply(self, s: State, i: int, out: Any, where: str, net: Any) -> State:
-        local, sends = _split(out, where)
+    def _apply(self, s: State, i: int, local: Any, sends: tuple[Message, ...], net: Any) -> State:
+        """`s` with node i's local state `local` and `sends` added to the network `net`."""
         if sends:
             net = self.net.add(net, sends)
         return s.set(node=with_item(s.node, i, local), net=net)
@@ -387,10 +387,7 @@ def _delivery_action(kind: str, handler_name: str) -> Callable[..., Any]:
             if outcome is None:
                 continue
             new, sends = outcome
-            net = self.net.remove(s.net, m)
-            if sends:
-                net = self.net.add(net, sends)
-            yield Choice(s.set(node=with_item(node, i, new), net=net), labels[m])
+            yield Choice(self._apply(s, i, new, sends, self.net.remove(s.net, m)), labels[m])
 
     deliver.__name__ = kind
     deliver.__qualname__ = kind
@@ -440,7 +437,8 @@ def _timer_action(name: str, method: Callable[..., Any], domains: dict[str, Any]
                 out = method(self, n, local, **params)
                 if out is None:
                     continue
-                yield Choice(self._apply(s, i, out, where, s.net), label)
+                local_after, sends = _split(out, where)
+                yield Choice(self._apply(s, i, local_after, sends, s.net), label)
 
     step.__name__ = name
     step.__qualname__ = name
