@@ -551,8 +551,10 @@ class _ExactWorker(_Worker):
         admits = model.admits if model.constraints else None
         validate, choice = model.validate_step, Choice
         steps = self.level
+        count = self.count
         for st, number in self._pending(report, deadline):
             progress = False
+            lent = number % count != index  # numbered by another worker, its owner
             for action, params, items in model.step_groups(st):
                 report.generated += len(items)
                 fired[action] += len(items)
@@ -573,9 +575,9 @@ class _ExactWorker(_Worker):
                             stutter = not new and check_step is not None and key == st
                         else:
                             new = key not in held[owner]
-                            # st was lent here by its owner: no step to check, and
-                            # nothing to ship back
-                            stutter = key == st
+                            # only a lent st's successors can be st again: no step to
+                            # check, and nothing to ship back to its owner
+                            stutter = lent and key == st
                     except SpecRuntimeError:  # the spec's locality or permute raised
                         raise
                     except Exception as err:
