@@ -368,14 +368,22 @@ def test_workers_report_progress_in_the_middle_of_a_level():
     assert all(e.queue < 400 for e in during)
 
 
-def test_no_workers_when_the_predicted_gain_is_too_small(monkeypatch):
+def _choose_at_once(monkeypatch, **bars: float):
+    """The automatic choice decides at its first look at the clock, on two cores, with
+    states costly enough and enough left to do; `bars` sets others (`_WORTH=0.0`: any
+    gain will do). Returns the search module."""
     import checker.engine.search as search
 
-    monkeypatch.setattr(search, "_PROBE_SECONDS", 0.0)
-    monkeypatch.setattr(search, "_PARALLEL_FROM", 0.0)  # costly enough per state...
-    monkeypatch.setattr(search, "_HANDOVER_WORK", 0.0)  # ...with enough left to do...
-    monkeypatch.setattr(search, "_CONTENTION", 2.0)  # ...but two cores give one's worth
+    bars = {"_PROBE_SECONDS": 0.0, "_PARALLEL_FROM": 0.0, "_HANDOVER_WORK": 0.0, **bars}
+    for name, value in bars.items():
+        monkeypatch.setattr(search, name, value)
     monkeypatch.setattr(search, "available_cores", lambda: 2)
+    return search
+
+
+def test_no_workers_when_the_predicted_gain_is_too_small(monkeypatch):
+    # costly enough per state, with enough left to do, but two cores give one's worth
+    search = _choose_at_once(monkeypatch, _CONTENTION=2.0)
     result = check(PaxosLamport(), CheckOptions())
     assert (result.stats.workers, result.stats.distinct) == (1, 3921)
     monkeypatch.setattr(search, "_CONTENTION", 1.0)
@@ -384,13 +392,7 @@ def test_no_workers_when_the_predicted_gain_is_too_small(monkeypatch):
 
 def test_no_workers_when_the_next_level_holds_too_little_work(monkeypatch):
     """Moving costs a fork and a barrier a level: a search near its end stays put."""
-    import checker.engine.search as search
-
-    monkeypatch.setattr(search, "_PROBE_SECONDS", 0.0)
-    monkeypatch.setattr(search, "_PARALLEL_FROM", 0.0)
-    monkeypatch.setattr(search, "_WORTH", 0.0)
-    monkeypatch.setattr(search, "available_cores", lambda: 2)
-    monkeypatch.setattr(search, "_HANDOVER_WORK", 3600.0)
+    search = _choose_at_once(monkeypatch, _WORTH=0.0, _HANDOVER_WORK=3600.0)
     result = check(PaxosLamport(), CheckOptions())
     assert (result.stats.workers, result.stats.distinct, result.stats.depth) == (1, 3921, 17)
     monkeypatch.setattr(search, "_HANDOVER_WORK", 0.0)
@@ -464,13 +466,7 @@ def test_exact_and_fingerprints_can_be_forced():
 
 @pytest.mark.parametrize(("name", "params"), PARALLEL[:4], ids=[n for n, _ in PARALLEL[:4]])
 def test_the_automatic_choice_hands_a_level_over_to_workers(monkeypatch, name, params):
-    import checker.engine.search as search
-
-    monkeypatch.setattr(search, "_PROBE_SECONDS", 0.0)  # decide at the first look at the clock
-    monkeypatch.setattr(search, "_PARALLEL_FROM", 0.0)  # and always go parallel
-    monkeypatch.setattr(search, "_WORTH", 0.0)
-    monkeypatch.setattr(search, "_HANDOVER_WORK", 0.0)
-    monkeypatch.setattr(search, "available_cores", lambda: 2)
+    _choose_at_once(monkeypatch, _WORTH=0.0)  # always go parallel
     model = compile_spec(build(resolve(name), params))
     one = check(model, CheckOptions(workers=1))
     auto = check(model, CheckOptions())
@@ -492,13 +488,7 @@ def test_the_automatic_choice_hands_a_level_over_to_workers(monkeypatch, name, p
 def test_the_automatic_choice_predicts_a_gain_in_every_mode(monkeypatch, exact, symmetry):
     """The prediction is a real measurement whatever the search keys states by (a gain
     of 0 would mean it failed): two workers win, the counts stay."""
-    import checker.engine.search as search
-
-    monkeypatch.setattr(search, "_PROBE_SECONDS", 0.0)
-    monkeypatch.setattr(search, "_PARALLEL_FROM", 0.0)
-    monkeypatch.setattr(search, "_HANDOVER_WORK", 0.0)
-    monkeypatch.setattr(search, "_WORTH", 0.5)  # a worker may spend up to 70% shipping
-    monkeypatch.setattr(search, "available_cores", lambda: 2)
+    _choose_at_once(monkeypatch, _WORTH=0.5)  # a worker may spend up to 70% shipping
     model = compile_spec(build(resolve("two-phase-commit"), {"nodes": 5}))
     options = {"exact": exact, "symmetry": symmetry}
     one = check(model, CheckOptions(workers=1, **options))
@@ -513,14 +503,7 @@ def test_the_automatic_choice_predicts_a_gain_in_every_mode(monkeypatch, exact, 
 def test_handed_over_exact_workers_turn_to_fingerprints_when_big(monkeypatch, name, params):
     """Workers inherit a whole-state visited set, then turn it into fingerprints: the
     paths of states found before the handover are still followed back."""
-    import checker.engine.search as search
-
-    monkeypatch.setattr(search, "_PROBE_SECONDS", 0.0)
-    monkeypatch.setattr(search, "_PARALLEL_FROM", 0.0)
-    monkeypatch.setattr(search, "_WORTH", 0.0)
-    monkeypatch.setattr(search, "_HANDOVER_WORK", 0.0)
-    monkeypatch.setattr(search, "_EXACT_UNTIL", 60)
-    monkeypatch.setattr(search, "available_cores", lambda: 2)
+    _choose_at_once(monkeypatch, _WORTH=0.0, _EXACT_UNTIL=60)
     one = _one_process(name, params)
     auto = check(compile_spec(build(resolve(name), params)), CheckOptions())
     assert (auto.verdict, auto.stats.workers, auto.stats.exact) == (one.verdict, 2, False)
